@@ -1,0 +1,60 @@
+# polyref — PGXS build of the C++ core, plus the project's own targets.
+#
+#   make            build polyref.so
+#   make install    install the extension into the server PG_CONFIG names
+#   make demo       install what is missing, build, install, run the demo
+#   make test       install what is missing, build, install, run every test
+#   make bench      benchmark against native foreign keys (not part of test)
+
+EXTENSION   = polyref
+MODULE_big  = polyref
+DATA        = $(wildcard sql/polyref--*.sql)
+OBJS        = $(patsubst %.cpp,%.o,$(wildcard src/*.cpp))
+PGFILEDESC  = "polyref - foreign keys for polymorphic associations"
+
+# PostgreSQL 15 as Debian 12 packages it, unless told otherwise.
+PG_CONFIG  ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+PGXS       := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+
+# The C++ core.  -isystem keeps PostgreSQL's own headers out of -Wall -Wextra,
+# so the warnings speak only of our code; make test builds with -Werror.
+PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-register $(if $(POLYREF_WERROR),-Werror)
+SHLIB_LINK  = -lstdc++
+
+# Debian's PGXS also emits LLVM bitcode for JIT inlining, which needs clang.
+# polyref's functions are trigger and SPI entry points that the JIT never
+# inlines into expressions, so bitcode would buy nothing: we do not build it,
+# and the build needs no clang.
+override with_llvm = no
+
+ifneq ($(wildcard $(PGXS)),)
+include $(PGXS)
+$(OBJS): $(wildcard src/*.hpp)
+else
+all install:
+	@echo "PostgreSQL 15 server headers are missing: run 'make deps' (or make demo / make test)." >&2; exit 1
+endif
+
+# ---------------------------------------------------------------------------
+# Project targets.  Each installs what it needs, then re-enters make so that
+# the PGXS rules above exist even on a machine that had no PostgreSQL.
+.PHONY: deps demo test bench
+
+deps:
+	@test/deps.sh
+
+demo: deps
+	$(MAKE) POLYREF_WERROR=1 all
+	$(MAKE) install
+	@test/demo/run.sh
+
+test: deps
+	$(MAKE) POLYREF_WERROR=1 all
+	$(MAKE) install
+	@test/run.sh
+
+bench: deps
+	$(MAKE) all
+	$(MAKE) install
+	@test/bench/run.sh

@@ -1,0 +1,661 @@
+/*
+ * catalog.cpp — builds, caches and invalidates the resolved image of the
+ * configuration (see catalog.hpp).
+ */
+#include "catalog.hpp"
+
+#include "spi_util.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace polyref {
+
+static Catalog *current_catalog = nullptr;
+static bool current_is_valid = false;
+static Catalog *retired_catalogs = nullptr;
+/* The configuration tables' OIDs as of the last build (for the invalidation filter). */
+static Oid known_config_relids[2] = {InvalidOid, InvalidOid};
+
+/* ------------------------------------------------------------------------
+ * Small catalog lookups
+ */
+
+static Oid
+polyref_namespace()
+{
+	return get_namespace_oid("polyref", false);
+}
+
+Oid
+config_association_relid()
+{
+	Oid relid = get_relname_relid("config_association", polyref_namespace());
+	if (!OidIsValid(relid))
+		elog(ERROR, "polyref.config_association is missing");
+	return relid;
+}
+
+static Oid
+config_kind_relid()
+{
+	return get_relname_relid("config_kind", polyref_namespace());
+}
+
+static Oid
+relation_owner(Oid relid)
+{
+	HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	Oid owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
+
+Oid
+config_owner()
+{
+	return relation_owner(config_association_relid());
+}
+
+const char *
+action_name(Action action)
+{
+	switch (action)
+	{
+		case Action::NoAction:
+			return "no action";
+		case Action::Restrict:
+			return "restrict";
+		case Action::Cascade:
+			return "cascade";
+		case Action::SetNull:
+			return "set null";
+		case Action::SetDefault:
+			return "set default";
+	}
+	pg_unreachable();
+}
+
+bool
+parse_action(const char *text, Action *action)
+{
+	static const Action all[] = {Action::NoAction, Action::Restrict, Action::Cascade, Action::SetNull,
+	                             Action::SetDefault};
+	for (Action candidate : all)
+		if (pg_strcasecmp(text, action_name(candidate)) == 0)
+		{
+			*action = candidate;
+			return true;
+		}
+	return false;
+}
+
+/* ------------------------------------------------------------------------
+ * Keys: which unique index a kind's key uses, and how the id compares with it
+ */
+
+const char *
+primary_key_column(Oid relid)
+{
+	Relation rel = table_open(relid, AccessShareLock);
+	Oid pk_index = RelationGetPrimaryKeyIndex(rel);
+	const char *column = nullptr;
+	if (OidIsValid(pk_index))
+	{
+		HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(pk_index));
+		if (!HeapTupleIsValid(tuple))
+			elog(ERROR, "cache lookup failed for index %u", pk_index);
+		Form_pg_index index = (Form_pg_index) GETSTRUCT(tuple);
+		if (index->indnkeyatts == 1)
+			column = get_attname(relid, index->indkey.values[0], false);
+		ReleaseSysCache(tuple);
+	}
+	table_close(rel, AccessShareLock);
+	if (column == nullptr)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_FOREIGN_KEY),
+		                errmsg("there is no single-column primary key for referenced table \"%s\"",
+		                       get_rel_name(relid)),
+		                errhint("Name the key with key_column => '...'; it needs a unique index.")));
+	return column;
+}
+
+/*
+ * The operator class of a valid, immediate, non-partial unique index whose
+ * only key column is attnum; InvalidOid when there is none.  (What ADD
+ * FOREIGN KEY accepts as a referenced key.)
+ */
+static Oid
+unique_key_opclass(Oid relid, AttrNumber attnum)
+{
+	Relation rel = table_open(relid, AccessShareLock);
+	List *indexes = RelationGetIndexList(rel);
+	Oid opclass = InvalidOid;
+	ListCell *cell;
+	foreach (cell, indexes)
+	{
+		HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(cell)));
+		if (!HeapTupleIsValid(tuple))
+			continue;
+		Form_pg_index index = (Form_pg_index) GETSTRUCT(tuple);
+		if (index->indisunique && index->indimmediate && index->indisvalid && index->indnkeyatts == 1 &&
+		    index->indkey.values[0] == attnum && heap_attisnull(tuple, Anum_pg_index_indpred, NULL) &&
+		    heap_attisnull(tuple, Anum_pg_index_indexprs, NULL))
+		{
+			bool isnull;
+			Datum classes = SysCacheGetAttr(INDEXRELID, tuple, Anum_pg_index_indclass, &isnull);
+			opclass = ((oidvector *) DatumGetPointer(classes))->values[0];
+		}
+		ReleaseSysCache(tuple);
+		if (OidIsValid(opclass))
+			break;
+	}
+	list_free(indexes);
+	table_close(rel, AccessShareLock);
+	return opclass;
+}
+
+static bool
+is_text_type(Oid type)
+{
+	return type == TEXTOID || type == VARCHAROID;
+}
+
+void
+resolve_target_key(TargetRef *target, Oid relid, const char *key_column, Oid id_type, const char *association_name)
+{
+	AttrNumber attnum = get_attnum(relid, key_column);
+	if (attnum == InvalidAttrNumber)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+		                errmsg("column \"%s\" of relation \"%s\" does not exist", key_column, get_rel_name(relid))));
+	Oid opclass = unique_key_opclass(relid, attnum);
+	if (!OidIsValid(opclass))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_FOREIGN_KEY),
+		                errmsg("there is no unique constraint matching given keys for referenced table \"%s\"",
+		                       get_rel_name(relid)),
+		                errdetail("Association \"%s\" needs a unique index on \"%s\" alone.", association_name,
+		                          key_column)));
+
+	Oid key_type;
+	int32 key_typmod;
+	Oid key_collation;
+	get_atttypetypmodcoll(relid, attnum, &key_type, &key_typmod, &key_collation);
+
+	Oid family = get_opclass_family(opclass);
+	Oid input_type = get_opclass_input_type(opclass);
+	Oid key_eq = get_opfamily_member(family, input_type, input_type, BTEqualStrategyNumber);
+	Oid id_base = getBaseType(id_type);
+
+	target->relid = relid;
+	target->key_attnum = attnum;
+	target->key_type = key_type;
+	target->key_collation = key_collation;
+	target->key_eq_operator = key_eq;
+
+	/* The rules of ADD FOREIGN KEY: a cross-type member of the key's family, or an implicit cast. */
+	Oid cross = get_opfamily_member(family, input_type, id_base, BTEqualStrategyNumber);
+	if (OidIsValid(cross))
+	{
+		target->id_match = IdMatch::Operator;
+		target->lookup_operator = cross;
+		target->lookup_param_type = id_base;
+	}
+	else if (can_coerce_type(1, &id_base, &input_type, COERCION_IMPLICIT))
+	{
+		target->id_match = IdMatch::Operator;
+		target->lookup_operator = key_eq;
+		target->lookup_param_type = id_base;
+	}
+	else if (is_text_type(id_base))
+	{
+		/* SPEC's text-id rule: the id holds the key's canonical text form. */
+		target->id_match = IdMatch::CanonicalText;
+		target->lookup_operator = key_eq;
+		target->lookup_param_type = key_type;
+	}
+	else
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+		                errmsg("association \"%s\" cannot be implemented", association_name),
+		                errdetail("Key columns \"%s\" of table \"%s\" and the id column are of incompatible types: %s and %s.",
+		                          key_column, get_rel_name(relid), format_type_be(key_type), format_type_be(id_type)),
+		                errhint("Use an id column of the key's type, or of type text to point at keys of different types.")));
+
+	Oid input_function;
+	getTypeInputInfo(key_type, &input_function, &target->key_ioparam);
+	fmgr_info_cxt(input_function, &target->key_input, CurrentMemoryContext);
+	Oid output_function;
+	bool is_varlena;
+	getTypeOutputInfo(key_type, &output_function, &is_varlena);
+	fmgr_info_cxt(output_function, &target->key_output, CurrentMemoryContext);
+}
+
+/* ------------------------------------------------------------------------
+ * Building an image
+ */
+
+/* One row of the configuration query, copied out of SPI. */
+struct ConfigRow
+{
+	Oid source;
+	char *association;
+	char *type_column;
+	char *id_column;
+	char *on_delete;
+	char *on_update;
+	bool is_deferrable;
+	bool initially_deferred;
+	bool validated;
+	char *kind; /* NULL: an association without kinds yet */
+	Oid target;
+	char *key_column;
+};
+
+static const char *const config_query =
+	"SELECT a.source::pg_catalog.oid, a.association, a.type_column::pg_catalog.text,"
+	"       a.id_column::pg_catalog.text, a.on_delete, a.on_update, a.is_deferrable,"
+	"       a.initially_deferred, a.validated, k.kind, k.target::pg_catalog.oid,"
+	"       k.key_column::pg_catalog.text"
+	"  FROM polyref.config_association a"
+	"  LEFT JOIN polyref.config_kind k"
+	"    ON k.source OPERATOR(pg_catalog.=) a.source"
+	"   AND k.association OPERATOR(pg_catalog.=) a.association"
+	" ORDER BY 1, 2, 11, 12";
+
+/* Reads the configuration with the latest snapshot, as the configuration's owner. */
+static ConfigRow *
+read_config(int *nrows, MemoryContext memory)
+{
+	SpiSession spi = spi_open();
+	Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
+	UserSwitch as_owner = become_owner(config_owner());
+	SPIPlanPtr plan = SPI_prepare(config_query, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "polyref: could not prepare the configuration query: %s", SPI_result_code_string(SPI_result));
+	int rc = SPI_execute_snapshot(plan, NULL, NULL, snapshot, InvalidSnapshot, true, false, 0);
+	restore_user(as_owner);
+	UnregisterSnapshot(snapshot);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "polyref: reading the configuration failed: %s", SPI_result_code_string(rc));
+
+	ConfigRow *rows = (ConfigRow *) MemoryContextAllocZero(memory, sizeof(ConfigRow) * (SPI_processed + 1));
+	TupleDesc desc = SPI_tuptable->tupdesc;
+	MemoryContext spi_memory = MemoryContextSwitchTo(memory);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple tuple = SPI_tuptable->vals[i];
+		ConfigRow *row = &rows[i];
+		bool isnull;
+		row->source = DatumGetObjectId(SPI_getbinval(tuple, desc, 1, &isnull));
+		row->association = SPI_getvalue(tuple, desc, 2);
+		row->type_column = SPI_getvalue(tuple, desc, 3);
+		row->id_column = SPI_getvalue(tuple, desc, 4);
+		row->on_delete = SPI_getvalue(tuple, desc, 5);
+		row->on_update = SPI_getvalue(tuple, desc, 6);
+		row->is_deferrable = DatumGetBool(SPI_getbinval(tuple, desc, 7, &isnull));
+		row->initially_deferred = DatumGetBool(SPI_getbinval(tuple, desc, 8, &isnull));
+		row->validated = DatumGetBool(SPI_getbinval(tuple, desc, 9, &isnull));
+		row->kind = SPI_getvalue(tuple, desc, 10);
+		Datum target = SPI_getbinval(tuple, desc, 11, &isnull);
+		row->target = isnull ? InvalidOid : DatumGetObjectId(target);
+		row->key_column = SPI_getvalue(tuple, desc, 12);
+	}
+	MemoryContextSwitchTo(spi_memory);
+	*nrows = (int) SPI_processed;
+	spi_close(spi);
+	return rows;
+}
+
+static bool
+relation_exists(Oid relid)
+{
+	return OidIsValid(relid) && get_rel_relkind(relid) != '\0';
+}
+
+static KindColumnClass
+classify_kind_column(Oid type, const char *column, Oid source)
+{
+	if (is_text_type(type))
+		return KindColumnClass::Text;
+	if (type_is_enum(type))
+		return KindColumnClass::Enum;
+	if (IsBinaryCoercible(type, TEXTOID))
+		return KindColumnClass::Citext;
+	ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+	                errmsg("kind column \"%s\" of table \"%s\" has type %s", column, get_rel_name(source),
+	                       format_type_be(type)),
+	                errhint("A kind column must be text, varchar, citext or an enum type.")));
+}
+
+static Association *
+build_association(const ConfigRow *row)
+{
+	Association *a = (Association *) palloc0(sizeof(Association));
+	a->source = row->source;
+	a->source_partitioned = get_rel_relkind(row->source) == RELKIND_PARTITIONED_TABLE;
+	a->source_owner = relation_owner(row->source);
+	a->name = row->association;
+	a->type_attnum = get_attnum(row->source, row->type_column);
+	a->id_attnum = get_attnum(row->source, row->id_column);
+	if (a->type_attnum == InvalidAttrNumber || a->id_attnum == InvalidAttrNumber)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+		                errmsg("association \"%s\" on table \"%s\" names a column that does not exist",
+		                       row->association, get_rel_name(row->source)),
+		                errhint("Undeclare it with polyref.undeclare(), or restore the column.")));
+	a->type_type = getBaseType(get_atttype(row->source, a->type_attnum));
+	a->type_class = classify_kind_column(a->type_type, row->type_column, row->source);
+	a->type_eq_operator = lookup_type_cache(a->type_type, TYPECACHE_EQ_OPR)->eq_opr;
+	a->id_type = getBaseType(get_atttype(row->source, a->id_attnum));
+	if (!parse_action(row->on_delete, &a->on_delete) || !parse_action(row->on_update, &a->on_update))
+		elog(ERROR, "polyref: invalid action in the configuration of \"%s\"", row->association);
+	a->is_deferrable = row->is_deferrable;
+	a->initially_deferred = row->initially_deferred;
+	a->validated = row->validated;
+	return a;
+}
+
+/* A kind label in the kind column's type. */
+static Datum
+kind_value(const Association *a, const char *label)
+{
+	if (a->type_class == KindColumnClass::Enum)
+	{
+		Oid input;
+		Oid ioparam;
+		getTypeInputInfo(a->type_type, &input, &ioparam);
+		return OidInputFunctionCall(input, (char *) label, ioparam, -1);
+	}
+	return CStringGetTextDatum(label);
+}
+
+static Datum
+make_array(const Datum *values, int n, Oid element_type)
+{
+	int16 typlen;
+	bool typbyval;
+	char typalign;
+	get_typlenbyvalalign(element_type, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_array((Datum *) values, n, element_type, typlen, typbyval, typalign));
+}
+
+/* Fills the arrays of kinds that point at each target (for the = ANY queries). */
+static void
+finish_targets(Association *a)
+{
+	for (int t = 0; t < a->ntargets; t++)
+	{
+		TargetRef *target = a->targets[t];
+		Datum *values = (Datum *) palloc(sizeof(Datum) * a->nkinds);
+		Datum *labels = (Datum *) palloc(sizeof(Datum) * a->nkinds);
+		int n = 0;
+		for (int k = 0; k < a->nkinds; k++)
+			if (a->kinds[k].target == target)
+			{
+				values[n] = a->kinds[k].value;
+				labels[n] = CStringGetTextDatum(a->kinds[k].label);
+				n++;
+			}
+		target->nkinds = n;
+		Oid value_type = a->type_class == KindColumnClass::Enum ? a->type_type : TEXTOID;
+		target->kind_values = make_array(values, n, value_type);
+		target->kind_labels = make_array(labels, n, TEXTOID);
+	}
+}
+
+static bool
+kind_label_less(const Kind &x, const Kind &y)
+{
+	int c = memcmp(x.label, y.label, Min(x.label_len, y.label_len));
+	return c < 0 || (c == 0 && x.label_len < y.label_len);
+}
+
+static bool
+association_less(const Association *x, const Association *y)
+{
+	if (x->source != y->source)
+		return x->source < y->source;
+	return strcmp(x->name, y->name) < 0;
+}
+
+static Catalog *
+catalog_build()
+{
+	/*
+	 * Built under the transaction, so that an error half-way frees it; moved
+	 * under CacheMemoryContext once complete.
+	 */
+	MemoryContext memory = AllocSetContextCreate(TopTransactionContext, "polyref catalog", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext caller_memory = MemoryContextSwitchTo(memory);
+
+	Catalog *catalog = (Catalog *) palloc0(sizeof(Catalog));
+	catalog->memory = memory;
+	catalog->associations = make_in_context<McxtVector<Association *>>(memory);
+	catalog->by_target = make_in_context<McxtFlatMap<Oid, McxtVector<TargetRef *> *>>(memory);
+	catalog->watched = make_in_context<McxtVector<Oid>>(memory);
+	catalog->declared_table_memo = make_in_context<McxtFlatMap<Oid, Oid>>(memory);
+
+	known_config_relids[0] = config_association_relid();
+	known_config_relids[1] = config_kind_relid();
+	catalog->watched->push_back(known_config_relids[0]);
+	catalog->watched->push_back(known_config_relids[1]);
+
+	int nrows;
+	ConfigRow *rows = read_config(&nrows, memory);
+
+	/* Rows come grouped by (source, association), then by (target, key column). */
+	for (int i = 0; i < nrows;)
+	{
+		int end = i;
+		while (end < nrows && rows[end].source == rows[i].source &&
+		       strcmp(rows[end].association, rows[i].association) == 0)
+			end++;
+		if (!relation_exists(rows[i].source))
+		{
+			/* A source dropped while event triggers were off: nothing to enforce. */
+			i = end;
+			continue;
+		}
+		Association *a = build_association(&rows[i]);
+		a->kinds = (Kind *) palloc0(sizeof(Kind) * (end - i));
+		a->targets = (TargetRef **) palloc0(sizeof(TargetRef *) * (end - i));
+		TargetRef *target = nullptr;
+		for (int r = i; r < end; r++)
+		{
+			const ConfigRow *row = &rows[r];
+			if (row->kind == nullptr || !relation_exists(row->target))
+				continue; /* no kinds yet, or a target dropped while event triggers were off */
+			if (target == nullptr || target->relid != row->target ||
+			    get_attnum(row->target, row->key_column) != target->key_attnum)
+			{
+				target = (TargetRef *) palloc0(sizeof(TargetRef));
+				target->association = a;
+				target->partitioned = get_rel_relkind(row->target) == RELKIND_PARTITIONED_TABLE;
+				target->owner = relation_owner(row->target);
+				resolve_target_key(target, row->target, row->key_column, a->id_type, a->name);
+				a->targets[a->ntargets++] = target;
+				auto slot = catalog->by_target->find(row->target);
+				if (slot == catalog->by_target->end())
+					slot = catalog->by_target->emplace(row->target, make_in_context<McxtVector<TargetRef *>>(memory))
+					           .first;
+				slot->second->push_back(target);
+				catalog->watched->push_back(row->target);
+			}
+			Kind *kind = &a->kinds[a->nkinds++];
+			kind->label = row->kind;
+			kind->label_len = (int) strlen(row->kind);
+			kind->value = kind_value(a, row->kind);
+			kind->target = target;
+		}
+		std::sort(a->kinds, a->kinds + a->nkinds, kind_label_less);
+		finish_targets(a);
+		catalog->associations->push_back(a);
+		catalog->watched->push_back(a->source);
+		i = end;
+	}
+
+	std::sort(catalog->associations->begin(), catalog->associations->end(), association_less);
+	std::sort(catalog->watched->begin(), catalog->watched->end());
+	catalog->watched->erase(std::unique(catalog->watched->begin(), catalog->watched->end()), catalog->watched->end());
+
+	MemoryContextSwitchTo(caller_memory);
+	MemoryContextSetParent(memory, CacheMemoryContext);
+	return catalog;
+}
+
+/* Frees an image and the plans it prepared. */
+static void
+catalog_free(Catalog *catalog) noexcept
+{
+	for (Association *a : *catalog->associations)
+		for (int t = 0; t < a->ntargets; t++)
+		{
+			TargetRef *target = a->targets[t];
+			SPIPlanPtr *plans[] = {&target->lookup_key_plan,     &target->key_exists_plan,
+			                       &target->referencing_plan,    &target->cascade_delete_plan,
+			                       &target->cascade_update_plan, &target->set_null_plan,
+			                       &target->set_default_plan,    &target->truncate_probe_plan};
+			for (SPIPlanPtr *plan : plans)
+				if (*plan != nullptr)
+				{
+					SPI_freeplan(*plan);
+					*plan = nullptr;
+				}
+		}
+	MemoryContextDelete(catalog->memory);
+}
+
+Catalog *
+catalog_current()
+{
+	if (current_catalog != nullptr && current_is_valid)
+		return current_catalog;
+	if (current_catalog != nullptr)
+	{
+		/* Frames up the stack may still hold it: free it at transaction end. */
+		current_catalog->retired_next = retired_catalogs;
+		retired_catalogs = current_catalog;
+		current_catalog = nullptr;
+	}
+	/* An invalidation that arrives while building makes the new image stale at once. */
+	current_is_valid = true;
+	Catalog *built = catalog_build();
+	current_catalog = built;
+	return built;
+}
+
+Association *
+catalog_find(Catalog *catalog, Oid source, const char *name)
+{
+	Association key{};
+	key.source = source;
+	key.name = name;
+	auto it = std::lower_bound(catalog->associations->begin(), catalog->associations->end(), &key, association_less);
+	if (it != catalog->associations->end() && (*it)->source == source && strcmp((*it)->name, name) == 0)
+		return *it;
+	return nullptr;
+}
+
+static bool
+catalog_names(Catalog *catalog, Oid relid)
+{
+	return std::binary_search(catalog->watched->begin(), catalog->watched->end(), relid);
+}
+
+Oid
+catalog_declared_table(Catalog *catalog, Oid relid)
+{
+	if (catalog_names(catalog, relid))
+		return relid;
+	auto memo = catalog->declared_table_memo->find(relid);
+	if (memo != catalog->declared_table_memo->end())
+		return memo->second;
+	Oid declared = InvalidOid;
+	if (get_rel_relispartition(relid))
+	{
+		List *ancestors = get_partition_ancestors(relid);
+		ListCell *cell;
+		foreach (cell, ancestors)
+			if (catalog_names(catalog, lfirst_oid(cell)))
+			{
+				declared = lfirst_oid(cell);
+				break;
+			}
+		list_free(ancestors);
+	}
+	catalog->declared_table_memo->emplace(relid, declared);
+	return declared;
+}
+
+const McxtVector<TargetRef *> *
+catalog_targets_on(Catalog *catalog, Oid target)
+{
+	auto it = catalog->by_target->find(target);
+	return it == catalog->by_target->end() ? nullptr : it->second;
+}
+
+Kind *
+association_find_kind(Association *association, const char *label, int len)
+{
+	Kind probe{};
+	probe.label = label;
+	probe.label_len = len;
+	Kind *end = association->kinds + association->nkinds;
+	Kind *it = std::lower_bound(association->kinds, end, probe, kind_label_less);
+	if (it != end && it->label_len == len && memcmp(it->label, label, len) == 0)
+		return it;
+	return nullptr;
+}
+
+/* ------------------------------------------------------------------------
+ * Invalidation
+ */
+
+void
+catalog_invalidate_everywhere()
+{
+	CacheInvalidateRelcacheByRelid(config_association_relid());
+}
+
+static void
+on_relcache_invalidation(Datum, Oid relid) noexcept
+{
+	if (current_catalog == nullptr || !current_is_valid)
+		return;
+	if (!OidIsValid(relid) || relid == known_config_relids[0] || relid == known_config_relids[1] ||
+	    catalog_names(current_catalog, relid))
+		current_is_valid = false;
+	/* A partition attached or detached changes what the memo should say. */
+	else if (current_catalog->declared_table_memo->count(relid) != 0)
+		current_is_valid = false;
+}
+
+/* Renamed schemas change the text of every query. */
+static void
+on_namespace_invalidation(Datum, int, uint32) noexcept
+{
+	current_is_valid = false;
+}
+
+static void
+on_transaction_end(XactEvent event, void *) noexcept
+{
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_COMMIT &&
+	    event != XACT_EVENT_PARALLEL_ABORT && event != XACT_EVENT_PREPARE)
+		return;
+	while (retired_catalogs != nullptr)
+	{
+		Catalog *next = retired_catalogs->retired_next;
+		catalog_free(retired_catalogs);
+		retired_catalogs = next;
+	}
+}
+
+void
+catalog_init()
+{
+	CacheRegisterRelcacheCallback(on_relcache_invalidation, (Datum) 0);
+	CacheRegisterSyscacheCallback(NAMESPACEOID, on_namespace_invalidation, (Datum) 0);
+	RegisterXactCallback(on_transaction_end, nullptr);
+}
+
+} // namespace polyref

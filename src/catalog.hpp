@@ -1,0 +1,186 @@
+/*
+ * catalog.hpp — the resolved image of polyref's configuration.
+ *
+ * The configuration tables (polyref.config_association, config_kind) name
+ * tables and columns; enforcement needs attribute numbers, types, operators
+ * and prepared plans.  A Catalog is one consistent, fully resolved image of
+ * every declared association, built on first use in a backend and rebuilt
+ * after any invalidation that touches a table it names (or the
+ * configuration itself).  Everything in it lives in one MemoryContext.
+ *
+ * Lifetime: catalog_current() may hand out a new Catalog after an
+ * invalidation, but a Catalog that frames up the stack may still use is
+ * only freed at the end of the top-level transaction.
+ */
+#pragma once
+
+#include "memory.hpp"
+
+namespace polyref {
+
+enum class Action : uint8
+{
+	NoAction,
+	Restrict,
+	Cascade,
+	SetNull,
+	SetDefault,
+};
+
+/* How the kind column's values compare with a kind's label. */
+enum class KindColumnClass : uint8
+{
+	Text,   /* text or varchar: bytes compare, pg_catalog.= is exact */
+	Enum,   /* enum: the datum is the label's pg_enum OID */
+	Citext, /* citext (or another text-like type whose = is not exact): bytes compare, queries add an exact text test */
+};
+
+/* How a kind's key is found from the id column's value. */
+enum class IdMatch : uint8
+{
+	Operator,      /* key = id with the key's btree family operator (an implicit cast if needed) */
+	CanonicalText, /* a text id holding the key's canonical text form ('42', not '042') */
+};
+
+struct Association;
+
+/* A kind's target, resolved.  Several kinds of one association may share one. */
+struct TargetRef
+{
+	Association *association;
+	Oid relid;
+	bool partitioned;
+	Oid owner;
+	AttrNumber key_attnum;
+	Oid key_type;
+	Oid key_collation;
+	Oid key_eq_operator; /* key = key */
+	IdMatch id_match;
+	Oid lookup_operator; /* key <op> id, for IdMatch::Operator */
+	Oid lookup_param_type;
+	FmgrInfo key_input;  /* canonical text: parse the id */
+	Oid key_ioparam;
+	FmgrInfo key_output; /* canonical text, and messages */
+
+	/* The kinds that point here, as arrays in the kind column's type (for = ANY). */
+	int nkinds;
+	Datum kind_values;  /* kind column type [] */
+	Datum kind_labels;  /* text[] */
+
+	/*
+	 * Prepared plans, made on first use (see checks.cpp for their text).
+	 * Lookups in the target table, run as its owner:
+	 */
+	SPIPlanPtr lookup_key_plan;  /* SELECT 1 FROM target WHERE key = $1 (id's type) FOR KEY SHARE */
+	SPIPlanPtr key_exists_plan;  /* the same with a key-typed $1 (the NO ACTION re-check) */
+	/* Statements on the source, run as its owner: */
+	SPIPlanPtr referencing_plan; /* SELECT 1 FROM source WHERE type = ANY(kinds) AND id = $2 FOR KEY SHARE */
+	SPIPlanPtr cascade_delete_plan;
+	SPIPlanPtr cascade_update_plan;
+	SPIPlanPtr set_null_plan;
+	SPIPlanPtr set_default_plan;
+	SPIPlanPtr truncate_probe_plan; /* any row of these kinds at all? */
+};
+
+struct Kind
+{
+	const char *label; /* as stored, compared bytewise */
+	int label_len;
+	Datum value;       /* the label in the kind column's type */
+	TargetRef *target;
+};
+
+struct Association
+{
+	Oid source;
+	bool source_partitioned;
+	Oid source_owner;
+	const char *name;
+
+	AttrNumber type_attnum;
+	AttrNumber id_attnum;
+	Oid type_type; /* the kind column's type (base type of a domain) */
+	KindColumnClass type_class;
+	Oid type_eq_operator;
+	Oid id_type;
+
+	Action on_delete;
+	Action on_update;
+	bool is_deferrable;
+	bool initially_deferred;
+	bool validated;
+
+	/* Sorted by label bytes, for binary search from the source check. */
+	Kind *kinds;
+	int nkinds;
+	/* One per distinct (target table, key column). */
+	TargetRef **targets;
+	int ntargets;
+};
+
+struct Catalog
+{
+	MemoryContext memory;
+	/* (source relid, association name) -> association */
+	McxtVector<Association *> *associations; /* sorted by (source, name) */
+	/* target relid -> every TargetRef on it, of every association */
+	McxtFlatMap<Oid, McxtVector<TargetRef *> *> *by_target;
+	/* every relid this image depends on: an invalidation of one discards it */
+	McxtVector<Oid> *watched; /* sorted */
+	/* relid -> the declared table it belongs to (itself, or a partition's ancestor) */
+	McxtFlatMap<Oid, Oid> *declared_table_memo;
+	/* images replaced while still possibly in use wait here for transaction end */
+	Catalog *retired_next;
+};
+
+/* The current image, rebuilt first if an invalidation made it stale. */
+Catalog *catalog_current();
+
+/* The association declared on exactly this source, or NULL. */
+Association *catalog_find(Catalog *catalog, Oid source, const char *name);
+
+/*
+ * The declared table a (possibly partition) relid stands for: relid itself if
+ * the catalog names it, else its nearest ancestor that the catalog names,
+ * else InvalidOid.
+ */
+Oid catalog_declared_table(Catalog *catalog, Oid relid);
+
+/* The TargetRefs on a declared target table (NULL when none). */
+const McxtVector<TargetRef *> *catalog_targets_on(Catalog *catalog, Oid target);
+
+/* Looks a kind up by its label's bytes; NULL when it is not declared. */
+Kind *association_find_kind(Association *association, const char *label, int len);
+
+/* The action an association takes for a DELETE (or UPDATE) of a key. */
+inline Action
+association_action(const Association *a, bool is_delete)
+{
+	return is_delete ? a->on_delete : a->on_update;
+}
+
+/*
+ * Resolves how rows of a kind find their key in target(key_column) from an id
+ * column of type id_type: the key must carry a unique index (42830) and be
+ * comparable with the id (42804).  Fills the key fields of *target.
+ */
+void resolve_target_key(TargetRef *target, Oid relid, const char *key_column, Oid id_type,
+                        const char *association_name);
+
+/* The single-column primary key of a table (42830 when there is none). */
+const char *primary_key_column(Oid relid);
+
+/* Registers the invalidation and transaction-end callbacks (from _PG_init). */
+void catalog_init();
+
+/* Tells every backend to rebuild its image at its next use (transactional). */
+void catalog_invalidate_everywhere();
+
+/* The OID of polyref.config_association, and the role that owns the configuration. */
+Oid config_association_relid();
+Oid config_owner();
+
+const char *action_name(Action action);
+bool parse_action(const char *text, Action *action);
+
+} // namespace polyref

@@ -1,0 +1,137 @@
+/*
+ * config.cpp — the configuration tables (see config.hpp).
+ */
+#include "config.hpp"
+
+#include "spi_util.hpp"
+
+namespace polyref {
+
+uint64
+query_latest(const char *sql, int nargs, Oid *types, Datum *values, Oid role, long limit)
+{
+	CommandCounterIncrement();
+	SPIPlanPtr plan = SPI_prepare(sql, nargs, types);
+	if (plan == NULL)
+		elog(ERROR, "polyref: SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+	UserSwitch saved = become_owner(role);
+	int rc = SPI_execute_snapshot(plan, values, NULL, GetLatestSnapshot(), InvalidSnapshot, false, false, limit);
+	restore_user(saved);
+	if (rc < 0)
+		elog(ERROR, "polyref: \"%s\" failed: %s", sql, SPI_result_code_string(rc));
+	SPI_freeplan(plan);
+	return SPI_processed;
+}
+
+uint64
+config_write(const char *sql, int nargs, Oid *types, Datum *values)
+{
+	return query_latest(sql, nargs, types, values, config_owner(), 0);
+}
+
+static const char *const association_columns =
+	"source::pg_catalog.oid, association, type_column::pg_catalog.text, id_column::pg_catalog.text,"
+	" on_delete, on_update, is_deferrable, initially_deferred, validated, created_index::pg_catalog.text";
+
+/* Copies row i of SPI_tuptable (selected with association_columns) into the caller's context. */
+static void
+read_association(uint64 i, ConfigAssociation *out, MemoryContext memory)
+{
+	HeapTuple tuple = SPI_tuptable->vals[i];
+	TupleDesc desc = SPI_tuptable->tupdesc;
+	MemoryContext spi_memory = MemoryContextSwitchTo(memory);
+	bool isnull;
+	out->source = DatumGetObjectId(SPI_getbinval(tuple, desc, 1, &isnull));
+	out->name = SPI_getvalue(tuple, desc, 2);
+	out->type_column = SPI_getvalue(tuple, desc, 3);
+	out->id_column = SPI_getvalue(tuple, desc, 4);
+	parse_action(SPI_getvalue(tuple, desc, 5), &out->on_delete);
+	parse_action(SPI_getvalue(tuple, desc, 6), &out->on_update);
+	out->is_deferrable = DatumGetBool(SPI_getbinval(tuple, desc, 7, &isnull));
+	out->initially_deferred = DatumGetBool(SPI_getbinval(tuple, desc, 8, &isnull));
+	out->validated = DatumGetBool(SPI_getbinval(tuple, desc, 9, &isnull));
+	out->created_index = SPI_getvalue(tuple, desc, 10);
+	MemoryContextSwitchTo(spi_memory);
+}
+
+bool
+config_find_association(Oid source, const char *name, ConfigAssociation *out, bool lock)
+{
+	MemoryContext caller_memory = CurrentMemoryContext;
+	SpiSession spi = spi_open();
+	char *sql = psprintf("SELECT %s FROM polyref.config_association"
+	                     " WHERE source OPERATOR(pg_catalog.=) $1 AND association OPERATOR(pg_catalog.=) $2%s",
+	                     association_columns, lock ? " FOR UPDATE" : "");
+	Oid types[2] = {REGCLASSOID, TEXTOID};
+	Datum values[2] = {ObjectIdGetDatum(source), CStringGetTextDatum(name)};
+	bool found = query_latest(sql, 2, types, values, config_owner(), 0) > 0;
+	if (found)
+		read_association(0, out, caller_memory);
+	spi_close(spi);
+	return found;
+}
+
+ConfigKind *
+config_kinds(Oid source, const char *name, int *count)
+{
+	MemoryContext caller_memory = CurrentMemoryContext;
+	SpiSession spi = spi_open();
+	Oid types[2] = {REGCLASSOID, TEXTOID};
+	Datum values[2] = {ObjectIdGetDatum(source), CStringGetTextDatum(name)};
+	uint64 n = query_latest("SELECT kind, target::pg_catalog.oid, key_column::pg_catalog.text"
+	                        "  FROM polyref.config_kind"
+	                        " WHERE source OPERATOR(pg_catalog.=) $1 AND association OPERATOR(pg_catalog.=) $2"
+	                        " ORDER BY kind COLLATE \"C\"",
+	                        2, types, values, config_owner(), 0);
+	ConfigKind *kinds = (ConfigKind *) MemoryContextAllocZero(caller_memory, sizeof(ConfigKind) * (n + 1));
+	MemoryContext spi_memory = MemoryContextSwitchTo(caller_memory);
+	for (uint64 i = 0; i < n; i++)
+	{
+		bool isnull;
+		kinds[i].kind = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		kinds[i].target = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		kinds[i].key_column = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
+	}
+	MemoryContextSwitchTo(spi_memory);
+	*count = (int) n;
+	spi_close(spi);
+	return kinds;
+}
+
+ConfigAssociation *
+config_associations_touching(Oid relid, int *count)
+{
+	MemoryContext caller_memory = CurrentMemoryContext;
+	SpiSession spi = spi_open();
+	char *sql = psprintf("SELECT %s FROM polyref.config_association a"
+	                     " WHERE a.source OPERATOR(pg_catalog.=) $1"
+	                     "    OR EXISTS (SELECT 1 FROM polyref.config_kind k"
+	                     "                WHERE k.source OPERATOR(pg_catalog.=) a.source"
+	                     "                  AND k.association OPERATOR(pg_catalog.=) a.association"
+	                     "                  AND k.target OPERATOR(pg_catalog.=) $1)"
+	                     " ORDER BY a.association COLLATE \"C\", a.source",
+	                     association_columns);
+	Oid types[1] = {REGCLASSOID};
+	Datum values[1] = {ObjectIdGetDatum(relid)};
+	uint64 n = query_latest(sql, 1, types, values, config_owner(), 0);
+	ConfigAssociation *found =
+		(ConfigAssociation *) MemoryContextAllocZero(caller_memory, sizeof(ConfigAssociation) * (n + 1));
+	for (uint64 i = 0; i < n; i++)
+		read_association(i, &found[i], caller_memory);
+	*count = (int) n;
+	spi_close(spi);
+	return found;
+}
+
+bool
+config_targets(const ConfigAssociation *a, Oid relid)
+{
+	int n;
+	ConfigKind *kinds = config_kinds(a->source, a->name, &n);
+	for (int i = 0; i < n; i++)
+		if (kinds[i].target == relid)
+			return true;
+	return false;
+}
+
+} // namespace polyref

@@ -1,0 +1,57 @@
+/*
+ * config.hpp — reading and writing the configuration tables.
+ *
+ * Reads use the latest snapshot (after making this transaction's own work
+ * visible), as catalog reads do, so that a declaration committed by another
+ * session after this transaction began is never missed.  Writes run as the
+ * configuration's owner: nobody else may write there.
+ */
+#pragma once
+
+#include "catalog.hpp"
+
+namespace polyref {
+
+struct ConfigAssociation
+{
+	Oid source;
+	char *name;
+	char *type_column;
+	char *id_column;
+	Action on_delete;
+	Action on_update;
+	bool is_deferrable;
+	bool initially_deferred;
+	bool validated;
+	char *created_index; /* NULL when declare made none */
+};
+
+struct ConfigKind
+{
+	char *kind;
+	Oid target;
+	char *key_column;
+};
+
+/* The association, or false.  lock: FOR UPDATE, serializing management calls. */
+bool config_find_association(Oid source, const char *name, ConfigAssociation *out, bool lock);
+
+/* Its kinds, sorted by label. */
+ConfigKind *config_kinds(Oid source, const char *name, int *count);
+
+/* Every association that has relid as source or as a target. */
+ConfigAssociation *config_associations_touching(Oid relid, int *count);
+
+/* Whether the association has a kind pointing at relid. */
+bool config_targets(const ConfigAssociation *a, Oid relid);
+
+/* Runs a write as the configuration's owner; returns the rows it changed. */
+uint64 config_write(const char *sql, int nargs, Oid *types, Datum *values);
+
+/*
+ * Runs a query with the latest snapshot as the given role; the result is in
+ * SPI_tuptable.  (The caller has opened SPI.)
+ */
+uint64 query_latest(const char *sql, int nargs, Oid *types, Datum *values, Oid role, long limit);
+
+} // namespace polyref

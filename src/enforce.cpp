@@ -1,0 +1,307 @@
+/*
+ * enforce.cpp — the trigger functions that enforce associations.
+ *
+ *   polyref.constraint_trigger()  the deferrable constraint trigger named
+ *       after the association: checks new references (source side) and the
+ *       NO ACTION rule (target side).  Follows SET CONSTRAINTS.
+ *   polyref.action_trigger()      RESTRICT, CASCADE, SET NULL and SET
+ *       DEFAULT on the target side, at the end of the statement.
+ *   polyref.truncate_trigger()    refuses TRUNCATE of a referenced target.
+ *
+ * Each follows the matching function of ri_triggers.c: the same skips, the
+ * same queries, snapshots, row locks and owner switch.
+ */
+#include "boundary.hpp"
+#include "canonical_id.hpp"
+#include "catalog.hpp"
+#include "queries.hpp"
+#include "report.hpp"
+#include "spi_util.hpp"
+
+#include <cstring>
+
+namespace polyref {
+
+static TriggerData *
+row_trigger_data(FunctionCallInfo fcinfo, const char *function)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+		                errmsg("function \"%s\" was not called by trigger manager", function)));
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+		                errmsg("function \"%s\" must be fired AFTER ROW", function)));
+	return td;
+}
+
+static bool
+column_unchanged(Relation rel, TupleTableSlot *old_row, TupleTableSlot *new_row, AttrNumber attnum)
+{
+	bool old_null, new_null;
+	Datum old_value = slot_getattr(old_row, attnum, &old_null);
+	Datum new_value = slot_getattr(new_row, attnum, &new_null);
+	if (old_null || new_null)
+		return old_null && new_null;
+	/* Bytewise, as RI_FKey_pk_upd_check_required: a change a cascade must carry counts. */
+	Form_pg_attribute attribute = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
+	return datum_image_eq(old_value, new_value, attribute->attbyval, attribute->attlen);
+}
+
+static bool
+inserted_by_this_transaction(TupleTableSlot *row)
+{
+#if PG_VERSION_NUM >= 170000
+	return slot_is_current_xact_tuple(row);
+#else
+	bool isnull;
+	Datum xmin = slot_getsysattr(row, MinTransactionIdAttributeNumber, &isnull);
+	return !isnull && TransactionIdIsCurrentTransactionId(DatumGetTransactionId(xmin));
+#endif
+}
+
+/* ------------------------------------------------------------------------
+ * Source side: is the new (kind, id) present?  (RI_FKey_check)
+ */
+
+static Kind *
+kind_of(Association *a, Datum kind_value)
+{
+	if (a->type_class == KindColumnClass::Enum)
+	{
+		for (int k = 0; k < a->nkinds; k++)
+			if (DatumGetObjectId(a->kinds[k].value) == DatumGetObjectId(kind_value))
+				return &a->kinds[k];
+		return nullptr;
+	}
+	text *label = DatumGetTextPP(kind_value);
+	return association_find_kind(a, VARDATA_ANY(label), (int) VARSIZE_ANY_EXHDR(label));
+}
+
+static void
+check_new_reference(Association *a, TriggerData *td)
+{
+	Relation rel = td->tg_relation;
+	TupleTableSlot *row = td->tg_trigslot;
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	{
+		row = td->tg_newslot;
+		/*
+		 * An unchanged reference needs no check, unless the old version was
+		 * inserted by this transaction: its INSERT check will find that
+		 * version dead and pass, so this one must look.
+		 */
+		if (!inserted_by_this_transaction(td->tg_trigslot) &&
+		    column_unchanged(rel, td->tg_trigslot, row, a->type_attnum) &&
+		    column_unchanged(rel, td->tg_trigslot, row, a->id_attnum))
+			return;
+	}
+	/* A version deleted or updated since is checked by its successor's event, if any. */
+	if (!table_tuple_satisfies_snapshot(rel, row, SnapshotSelf))
+		return;
+
+	bool kind_null, id_null;
+	Datum kind_value = slot_getattr(row, a->type_attnum, &kind_null);
+	Datum id = slot_getattr(row, a->id_attnum, &id_null);
+	if (kind_null && id_null)
+		return;
+	if (kind_null || id_null)
+		report_source_violation(a, rel, row, nullptr, SourceViolation::MixedNulls);
+	Kind *kind = kind_of(a, kind_value);
+	if (kind == nullptr)
+		report_source_violation(a, rel, row, nullptr, SourceViolation::UnknownKind);
+
+	TargetRef *target = kind->target;
+	Datum param = id;
+	if (target->id_match == IdMatch::CanonicalText && !canonical_key(target, id, &param))
+		report_source_violation(a, rel, row, kind, SourceViolation::MissingKey);
+
+	SpiSession spi = spi_open();
+	/* As natively, a partitioned target is read with a fresh snapshot. */
+	uint64 found = run_plan(lookup_key_plan(target), target->owner, &param, " ", target->partitioned, 1);
+	spi_close(spi);
+	if (found == 0)
+		report_source_violation(a, rel, row, kind, SourceViolation::MissingKey);
+}
+
+/* ------------------------------------------------------------------------
+ * Target side
+ */
+
+/* The old key when this event removes it from the target, or false. */
+static bool
+removed_key(TargetRef *target, TriggerData *td, Datum *key)
+{
+	Relation rel = td->tg_relation;
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event) && column_unchanged(rel, td->tg_trigslot, td->tg_newslot, target->key_attnum))
+		return false;
+	bool isnull;
+	*key = slot_getattr(td->tg_trigslot, target->key_attnum, &isnull);
+	return !isnull;
+}
+
+static bool
+still_referenced(TargetRef *target, Datum key)
+{
+	Datum values[4];
+	source_plan_params(target, &key, nullptr, values);
+	return run_plan(source_plan(target, SourceStatement::Referencing), target->association->source_owner, values,
+	                nullptr, true, 1) > 0;
+}
+
+/*
+ * NO ACTION (ri_restrict with is_no_action): passes when the key was created
+ * again before the check ran, or when nothing references it any more.
+ */
+static void
+check_key_removal(TargetRef *target, TriggerData *td, Datum key)
+{
+	SpiSession spi = spi_open();
+	if (run_plan(key_exists_plan(target), target->owner, &key, nullptr, true, 1) == 0 && still_referenced(target, key))
+		report_still_referenced(target, td->tg_relation, key);
+	spi_close(spi);
+}
+
+/* RESTRICT, CASCADE, SET NULL, SET DEFAULT: at the end of the statement. */
+static void
+apply_action(TargetRef *target, TriggerData *td, Action action, Datum key)
+{
+	bool is_delete = TRIGGER_FIRED_BY_DELETE(td->tg_event);
+	Oid source_owner = target->association->source_owner;
+	Datum new_key = (Datum) 0;
+	if (action == Action::Cascade && !is_delete)
+	{
+		bool isnull;
+		new_key = slot_getattr(td->tg_newslot, target->key_attnum, &isnull);
+		if (isnull)
+			action = Action::SetNull; /* a NULL key references nothing */
+	}
+	Datum values[4];
+	source_plan_params(target, &key, action == Action::Cascade && !is_delete ? &new_key : nullptr, values);
+
+	SpiSession spi = spi_open();
+	switch (action)
+	{
+		case Action::NoAction:
+			break;
+		case Action::Restrict:
+			if (still_referenced(target, key))
+				report_still_referenced(target, td->tg_relation, key);
+			break;
+		case Action::Cascade:
+			run_plan(source_plan(target, is_delete ? SourceStatement::CascadeDelete : SourceStatement::CascadeUpdate),
+			         source_owner, values, nullptr, true, 0);
+			break;
+		case Action::SetNull:
+			run_plan(source_plan(target, SourceStatement::SetNull), source_owner, values, nullptr, true, 0);
+			break;
+		case Action::SetDefault:
+			run_plan(source_plan(target, SourceStatement::SetDefault), source_owner, values, nullptr, true, 0);
+			/*
+			 * A row whose defaults are this very key was "updated" to what it
+			 * had, so its own check is skipped: look now (as ri_set does).
+			 */
+			spi_close(spi);
+			check_key_removal(target, td, key);
+			return;
+	}
+	spi_close(spi);
+}
+
+} // namespace polyref
+
+using namespace polyref;
+
+POLYREF_FUNCTION(polyref_constraint_trigger)
+{
+	TriggerData *td = row_trigger_data(fcinfo, "polyref.constraint_trigger");
+	Catalog *catalog = catalog_current();
+	Oid relid = catalog_declared_table(catalog, RelationGetRelid(td->tg_relation));
+	const char *name = td->tg_trigger->tgname;
+	bool serves_an_association = false;
+
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) || TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	{
+		Association *a = catalog_find(catalog, relid, name);
+		if (a != nullptr)
+		{
+			serves_an_association = true;
+			check_new_reference(a, td);
+		}
+	}
+	if (TRIGGER_FIRED_BY_DELETE(td->tg_event) || TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	{
+		bool is_delete = TRIGGER_FIRED_BY_DELETE(td->tg_event);
+		if (const McxtVector<TargetRef *> *targets = catalog_targets_on(catalog, relid))
+			for (TargetRef *target : *targets)
+			{
+				if (strcmp(target->association->name, name) != 0)
+					continue;
+				serves_an_association = true;
+				Datum key;
+				if (association_action(target->association, is_delete) == Action::NoAction &&
+				    removed_key(target, td, &key))
+					check_key_removal(target, td, key);
+			}
+	}
+	if (!serves_an_association)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		                errmsg("trigger \"%s\" on table \"%s\" enforces no declared association", name,
+		                       RelationGetRelationName(td->tg_relation)),
+		                errhint("Drop the trigger, or declare the association with polyref.declare().")));
+	return PointerGetDatum(NULL);
+}
+
+POLYREF_FUNCTION(polyref_action_trigger)
+{
+	TriggerData *td = row_trigger_data(fcinfo, "polyref.action_trigger");
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		return PointerGetDatum(NULL);
+	bool is_delete = TRIGGER_FIRED_BY_DELETE(td->tg_event);
+	Catalog *catalog = catalog_current();
+	Oid relid = catalog_declared_table(catalog, RelationGetRelid(td->tg_relation));
+	if (const McxtVector<TargetRef *> *targets = catalog_targets_on(catalog, relid))
+		for (TargetRef *target : *targets)
+		{
+			Action action = association_action(target->association, is_delete);
+			Datum key;
+			if (action != Action::NoAction && removed_key(target, td, &key))
+				apply_action(target, td, action, key);
+		}
+	return PointerGetDatum(NULL);
+}
+
+POLYREF_FUNCTION(polyref_truncate_trigger)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+		                errmsg("function \"polyref.truncate_trigger\" was not called by trigger manager")));
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Catalog *catalog = catalog_current();
+	Oid relid = catalog_declared_table(catalog, RelationGetRelid(td->tg_relation));
+	const McxtVector<TargetRef *> *targets = catalog_targets_on(catalog, relid);
+	if (targets == nullptr)
+		return PointerGetDatum(NULL);
+	SpiSession spi = spi_open();
+	for (TargetRef *target : *targets)
+	{
+		/*
+		 * Fired after every table of the command was truncated: a source
+		 * truncated with its target is empty by now.
+		 */
+		Datum values[4];
+		source_plan_params(target, nullptr, nullptr, values);
+		if (run_plan(source_plan(target, SourceStatement::TruncateProbe), target->association->source_owner, values,
+		             nullptr, true, 1) > 0)
+		{
+			const char *source_name = get_rel_name(target->association->source);
+			ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			                errmsg("cannot truncate a table referenced in a foreign key constraint"),
+			                errdetail("Table \"%s\" references \"%s\" through association \"%s\".", source_name,
+			                          RelationGetRelationName(td->tg_relation), target->association->name),
+			                errhint("Truncate table \"%s\" at the same time.", source_name)));
+		}
+	}
+	spi_close(spi);
+	return PointerGetDatum(NULL);
+}

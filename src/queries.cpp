@@ -1,0 +1,212 @@
+/*
+ * queries.cpp — query text and kept plans (see queries.hpp).
+ */
+#include "queries.hpp"
+
+#include "spi_util.hpp"
+
+namespace polyref {
+
+/* [ONLY] "schema"."table": partitioned tables are read whole, plain ones alone. */
+static void
+append_relation(StringInfo sql, Oid relid, bool partitioned)
+{
+	char *name = get_rel_name(relid);
+	char *schema = get_namespace_name(get_rel_namespace(relid));
+	if (name == nullptr || schema == nullptr)
+		elog(ERROR, "polyref: relation %u has gone", relid);
+	if (!partitioned)
+		appendStringInfoString(sql, "ONLY ");
+	appendStringInfoString(sql, quote_qualified_identifier(schema, name));
+}
+
+static const char *
+column(Oid relid, AttrNumber attnum)
+{
+	return quote_identifier(get_attname(relid, attnum, false));
+}
+
+/* OPERATOR("schema".=) */
+static void
+append_operator(StringInfo sql, Oid operator_oid)
+{
+	HeapTuple tuple = SearchSysCache1(OPEROID, ObjectIdGetDatum(operator_oid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for operator %u", operator_oid);
+	Form_pg_operator op = (Form_pg_operator) GETSTRUCT(tuple);
+	appendStringInfo(sql, "OPERATOR(%s.%s)", quote_identifier(get_namespace_name(op->oprnamespace)),
+	                 NameStr(op->oprname));
+	ReleaseSysCache(tuple);
+}
+
+static SPIPlanPtr
+kept(SPIPlanPtr *slot, StringInfo sql, int nargs, Oid *argtypes, Oid owner)
+{
+	*slot = prepare_kept_plan(sql->data, nargs, argtypes, owner);
+	pfree(sql->data);
+	return *slot;
+}
+
+/* A kept plan that PostgreSQL no longer trusts is rebuilt from current names. */
+static bool
+usable(SPIPlanPtr *slot)
+{
+	if (*slot == nullptr)
+		return false;
+	if (SPI_plan_is_valid(*slot))
+		return true;
+	SPI_freeplan(*slot);
+	*slot = nullptr;
+	return false;
+}
+
+static SPIPlanPtr
+target_lookup(SPIPlanPtr *slot, TargetRef *target, Oid op, Oid param_type)
+{
+	if (usable(slot))
+		return *slot;
+	StringInfoData sql;
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT 1 FROM ");
+	append_relation(&sql, target->relid, target->partitioned);
+	appendStringInfoString(&sql, " x WHERE ");
+	char *key = psprintf("x.%s", column(target->relid, target->key_attnum));
+	generate_operator_clause(&sql, key, target->key_type, op, "$1", param_type);
+	appendStringInfoString(&sql, " FOR KEY SHARE OF x");
+	return kept(slot, &sql, 1, &param_type, target->owner);
+}
+
+SPIPlanPtr
+lookup_key_plan(TargetRef *target)
+{
+	return target_lookup(&target->lookup_key_plan, target, target->lookup_operator, target->lookup_param_type);
+}
+
+SPIPlanPtr
+key_exists_plan(TargetRef *target)
+{
+	return target_lookup(&target->key_exists_plan, target, target->key_eq_operator, target->key_type);
+}
+
+static SPIPlanPtr *
+source_slot(TargetRef *target, SourceStatement which)
+{
+	switch (which)
+	{
+		case SourceStatement::Referencing:
+			return &target->referencing_plan;
+		case SourceStatement::CascadeDelete:
+			return &target->cascade_delete_plan;
+		case SourceStatement::CascadeUpdate:
+			return &target->cascade_update_plan;
+		case SourceStatement::SetNull:
+			return &target->set_null_plan;
+		case SourceStatement::SetDefault:
+			return &target->set_default_plan;
+		case SourceStatement::TruncateProbe:
+			return &target->truncate_probe_plan;
+	}
+	pg_unreachable();
+}
+
+/* The rows of the source that reference a key of this target. */
+static void
+append_referencing_condition(StringInfo sql, TargetRef *target, bool with_key)
+{
+	Association *a = target->association;
+	const char *type_column = column(a->source, a->type_attnum);
+	appendStringInfo(sql, "x.%s ", type_column);
+	append_operator(sql, a->type_eq_operator);
+	appendStringInfoString(sql, " ANY ($1)");
+	if (a->type_class == KindColumnClass::Citext)
+	{
+		/* citext's = ignores case; kinds compare exactly. */
+		appendStringInfo(sql, " AND x.%s::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($3)", type_column);
+	}
+	if (!with_key)
+		return;
+	appendStringInfoString(sql, " AND ");
+	char *id = psprintf("x.%s", column(a->source, a->id_attnum));
+	if (target->id_match == IdMatch::CanonicalText)
+		generate_operator_clause(sql, id, a->id_type, TextEqualOperator, "$2", TEXTOID);
+	else
+		generate_operator_clause(sql, "$2", target->key_type, target->lookup_operator, id, a->id_type);
+}
+
+/* Text ids hold the key's canonical text form: they are found by it. */
+static Datum
+key_param(TargetRef *target, const Datum *key)
+{
+	if (key == nullptr)
+		return (Datum) 0;
+	if (target->id_match == IdMatch::CanonicalText)
+		return CStringGetTextDatum(OutputFunctionCall(&target->key_output, *key));
+	return *key;
+}
+
+void
+source_plan_params(TargetRef *target, const Datum *old_key, const Datum *new_key, Datum values[4])
+{
+	values[0] = target->kind_values;
+	values[1] = key_param(target, old_key);
+	values[2] = target->kind_labels;
+	values[3] = key_param(target, new_key);
+}
+
+SPIPlanPtr
+source_plan(TargetRef *target, SourceStatement which)
+{
+	SPIPlanPtr *slot = source_slot(target, which);
+	if (usable(slot))
+		return *slot;
+	Association *a = target->association;
+	StringInfoData sql;
+	initStringInfo(&sql);
+	const char *type_column = column(a->source, a->type_attnum);
+	const char *id_column = column(a->source, a->id_attnum);
+	switch (which)
+	{
+		case SourceStatement::Referencing:
+		case SourceStatement::TruncateProbe:
+			appendStringInfoString(&sql, "SELECT 1 FROM ");
+			break;
+		case SourceStatement::CascadeDelete:
+			appendStringInfoString(&sql, "DELETE FROM ");
+			break;
+		case SourceStatement::CascadeUpdate:
+		case SourceStatement::SetNull:
+		case SourceStatement::SetDefault:
+			appendStringInfoString(&sql, "UPDATE ");
+			break;
+	}
+	append_relation(&sql, a->source, a->source_partitioned);
+	appendStringInfoString(&sql, " x ");
+	switch (which)
+	{
+		case SourceStatement::CascadeUpdate:
+			appendStringInfo(&sql, "SET %s = $4 ", id_column);
+			break;
+		case SourceStatement::SetNull:
+			appendStringInfo(&sql, "SET %s = NULL, %s = NULL ", type_column, id_column);
+			break;
+		case SourceStatement::SetDefault:
+			appendStringInfo(&sql, "SET %s = DEFAULT, %s = DEFAULT ", type_column, id_column);
+			break;
+		default:
+			break;
+	}
+	appendStringInfoString(&sql, "WHERE ");
+	append_referencing_condition(&sql, target, which != SourceStatement::TruncateProbe);
+	if (which == SourceStatement::Referencing)
+		appendStringInfoString(&sql, " FOR KEY SHARE OF x");
+
+	Oid key_param = target->id_match == IdMatch::CanonicalText ? TEXTOID : target->key_type;
+	Oid kinds_type = a->type_class == KindColumnClass::Enum ? get_array_type(a->type_type) : TEXTARRAYOID;
+	Oid argtypes[4] = {kinds_type, key_param, TEXTARRAYOID, key_param};
+	int nargs = which == SourceStatement::CascadeUpdate ? 4 : (a->type_class == KindColumnClass::Citext ? 3 : 2);
+	if (which == SourceStatement::TruncateProbe && a->type_class != KindColumnClass::Citext)
+		nargs = 1;
+	return kept(slot, &sql, nargs, argtypes, a->source_owner);
+}
+
+} // namespace polyref

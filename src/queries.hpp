@@ -1,0 +1,42 @@
+/*
+ * queries.hpp — the SQL polyref runs to enforce an association, and the
+ * kept plans for it.
+ *
+ * Like ri_triggers.c, every table is schema-qualified, every identifier
+ * quoted and every operator written OPERATOR(schema.name), so nothing a user
+ * puts on search_path can change what runs.  A plan is prepared on first use
+ * and re-prepared, from freshly built text, when PostgreSQL reports it stale
+ * (a table or schema was renamed, say).
+ */
+#pragma once
+
+#include "catalog.hpp"
+
+namespace polyref {
+
+/* Plans on the target table, run as its owner. */
+SPIPlanPtr lookup_key_plan(TargetRef *target); /* $1: the id (or the parsed key) */
+SPIPlanPtr key_exists_plan(TargetRef *target); /* $1: a key */
+
+/* Statements on the source table, run as its owner. */
+enum class SourceStatement
+{
+	Referencing,   /* SELECT 1 ... FOR KEY SHARE */
+	CascadeDelete, /* DELETE */
+	CascadeUpdate, /* UPDATE SET id = new key */
+	SetNull,       /* UPDATE SET type = NULL, id = NULL */
+	SetDefault,    /* UPDATE SET type = DEFAULT, id = DEFAULT */
+	TruncateProbe, /* SELECT 1 ... any row of these kinds */
+};
+
+/*
+ * Parameters: $1 the kinds that point at this target (in the kind column's
+ * type), $2 the old key (CanonicalText: its text form), $3 the kind labels as
+ * text[] (used by Citext kind columns), $4 the new key (CascadeUpdate).
+ */
+SPIPlanPtr source_plan(TargetRef *target, SourceStatement which);
+
+/* Fills values[0..3] for source_plan; old_key and new_key may be NULL when unused. */
+void source_plan_params(TargetRef *target, const Datum *old_key, const Datum *new_key, Datum values[4]);
+
+} // namespace polyref

@@ -1,0 +1,30 @@
+/*
+ * report.hpp — violations, raised in the words of native foreign keys.
+ *
+ * ORMs parse these: SQLSTATE 23503, "violates foreign key constraint "<name>"",
+ * and the schema/table/constraint error fields (errtableconstraint), with
+ * the referencing table as the table and the association as the constraint.
+ * As natively, key values are left out of DETAIL when the user may not
+ * SELECT them.
+ */
+#pragma once
+
+#include "catalog.hpp"
+
+namespace polyref {
+
+enum class SourceViolation
+{
+	MixedNulls,  /* one of kind and id is NULL (MATCH FULL) */
+	UnknownKind, /* the kind is not declared */
+	MissingKey,  /* the kind's target has no row with that key */
+};
+
+/* INSERT or UPDATE on the source left a dangling reference. */
+[[noreturn]] void report_source_violation(Association *a, Relation source, TupleTableSlot *row, Kind *kind,
+                                          SourceViolation why);
+
+/* DELETE or UPDATE of a target key that rows of the source still reference. */
+[[noreturn]] void report_still_referenced(TargetRef *target, Relation target_rel, Datum key);
+
+} // namespace polyref

@@ -1,0 +1,229 @@
+/*
+ * triggers.cpp — installing polyref's triggers (see triggers.hpp).
+ */
+#include "triggers.hpp"
+
+#include "config.hpp"
+#include "spi_util.hpp"
+
+#include <cstring>
+
+namespace polyref {
+
+static const char *const actions_trigger_name = "polyref_actions";
+static const char *const truncate_trigger_name = "polyref_truncate";
+
+enum TriggerFunction
+{
+	ConstraintFunction,
+	ActionFunction,
+	TruncateFunction,
+};
+
+struct WantedTrigger
+{
+	const char *name;
+	TriggerFunction function;
+	int16 events; /* TRIGGER_TYPE_INSERT | _DELETE | _UPDATE | _TRUNCATE */
+	bool deferrable;
+	bool initially_deferred;
+	const char *defined_by; /* the association that fixed the deferral, for messages */
+};
+
+static Oid
+function_oid(const char *name)
+{
+	List *qualified = list_make2(makeString(pstrdup("polyref")), makeString(pstrdup(name)));
+	return LookupFuncName(qualified, 0, NULL, false);
+}
+
+/* The triggers the configuration asks for on relid. */
+static WantedTrigger *
+wanted_triggers(Oid relid, int *count)
+{
+	int n;
+	ConfigAssociation *touching = config_associations_touching(relid, &n);
+	WantedTrigger *wanted = (WantedTrigger *) palloc0(sizeof(WantedTrigger) * (n + 2));
+	int nwanted = 0;
+	int16 action_events = 0;
+	bool is_target = false;
+
+	for (int i = 0; i < n; i++)
+	{
+		ConfigAssociation *a = &touching[i];
+		int16 events = 0;
+		if (a->source == relid)
+			events |= TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE;
+		if (config_targets(a, relid))
+		{
+			is_target = true;
+			if (a->on_delete == Action::NoAction)
+				events |= TRIGGER_TYPE_DELETE;
+			else
+				action_events |= TRIGGER_TYPE_DELETE;
+			if (a->on_update == Action::NoAction)
+				events |= TRIGGER_TYPE_UPDATE;
+			else
+				action_events |= TRIGGER_TYPE_UPDATE;
+		}
+		if (events == 0)
+			continue;
+		/* Associations sorted by name: one of the same name comes just before. */
+		WantedTrigger *same = nwanted > 0 && strcmp(wanted[nwanted - 1].name, a->name) == 0 ? &wanted[nwanted - 1]
+		                                                                                   : nullptr;
+		if (same != nullptr)
+		{
+			if (same->deferrable != a->is_deferrable || same->initially_deferred != a->initially_deferred)
+				ereport(ERROR,
+				        (errcode(ERRCODE_DUPLICATE_OBJECT),
+				         errmsg("association \"%s\" on table \"%s\" and association \"%s\" on table \"%s\" both touch "
+				                "table \"%s\" but differ in deferral",
+				                a->name, get_rel_name(a->source), same->name, same->defined_by, get_rel_name(relid)),
+				         errdetail("Associations of one name share one constraint trigger on a table they both touch."),
+				         errhint("Give one of them another name, or the same is_deferrable and initially_deferred.")));
+			same->events |= events;
+			continue;
+		}
+		WantedTrigger *w = &wanted[nwanted++];
+		w->name = a->name;
+		w->function = ConstraintFunction;
+		w->events = events;
+		w->deferrable = a->is_deferrable;
+		w->initially_deferred = a->initially_deferred;
+		w->defined_by = get_rel_name(a->source);
+	}
+	if (action_events != 0)
+		wanted[nwanted++] = WantedTrigger{actions_trigger_name, ActionFunction, action_events, false, false, nullptr};
+	if (is_target)
+		wanted[nwanted++] =
+			WantedTrigger{truncate_trigger_name, TruncateFunction, TRIGGER_TYPE_TRUNCATE, false, false, nullptr};
+	*count = nwanted;
+	return wanted;
+}
+
+static char *
+create_trigger_sql(Oid relid, const WantedTrigger *w)
+{
+	StringInfoData sql;
+	initStringInfo(&sql);
+	const char *table =
+		quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+	appendStringInfo(&sql, "CREATE %sTRIGGER %s AFTER ", w->function == ConstraintFunction ? "CONSTRAINT " : "",
+	                 quote_identifier(w->name));
+	const char *separator = "";
+	static const struct
+	{
+		int16 bit;
+		const char *word;
+	} events[] = {{TRIGGER_TYPE_INSERT, "INSERT"},
+	              {TRIGGER_TYPE_UPDATE, "UPDATE"},
+	              {TRIGGER_TYPE_DELETE, "DELETE"},
+	              {TRIGGER_TYPE_TRUNCATE, "TRUNCATE"}};
+	for (const auto &event : events)
+		if (w->events & event.bit)
+		{
+			appendStringInfo(&sql, "%s%s", separator, event.word);
+			separator = " OR ";
+		}
+	appendStringInfo(&sql, " ON %s ", table);
+	if (w->function == ConstraintFunction)
+		appendStringInfoString(&sql, !w->deferrable           ? "NOT DEFERRABLE "
+		                             : w->initially_deferred ? "DEFERRABLE INITIALLY DEFERRED "
+		                                                     : "DEFERRABLE INITIALLY IMMEDIATE ");
+	switch (w->function)
+	{
+		case ConstraintFunction:
+			appendStringInfoString(&sql, "FOR EACH ROW EXECUTE FUNCTION polyref.constraint_trigger()");
+			break;
+		case ActionFunction:
+			appendStringInfoString(&sql, "FOR EACH ROW EXECUTE FUNCTION polyref.action_trigger()");
+			break;
+		case TruncateFunction:
+			appendStringInfoString(&sql, "FOR EACH STATEMENT EXECUTE FUNCTION polyref.truncate_trigger()");
+			break;
+	}
+	return sql.data;
+}
+
+void
+reconcile_triggers(Oid relid)
+{
+	if (get_rel_relkind(relid) == '\0')
+		return; /* the table itself is being dropped */
+	int nwanted;
+	WantedTrigger *wanted = wanted_triggers(relid, &nwanted);
+	Oid functions[3] = {function_oid("constraint_trigger"), function_oid("action_trigger"),
+	                    function_oid("truncate_trigger")};
+	Oid owner = InvalidOid;
+	{
+		HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+		owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+		ReleaseSysCache(tuple);
+	}
+	const char *table =
+		quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+
+	SpiSession spi = spi_open();
+	/* The table's own triggers (not the clones on its partitions). */
+	Oid types[1] = {OIDOID};
+	Datum values[1] = {ObjectIdGetDatum(relid)};
+	uint64 n = query_latest("SELECT tgname::pg_catalog.text, tgfoid, tgtype, tgdeferrable, tginitdeferred"
+	                        "  FROM pg_catalog.pg_trigger"
+	                        " WHERE tgrelid OPERATOR(pg_catalog.=) $1 AND tgparentid OPERATOR(pg_catalog.=) 0",
+	                        1, types, values, GetUserId(), 0);
+	SPITupleTable *existing = SPI_tuptable;
+	bool *satisfied = (bool *) palloc0(sizeof(bool) * (nwanted + 1));
+	for (uint64 i = 0; i < n; i++)
+	{
+		HeapTuple tuple = existing->vals[i];
+		bool isnull;
+		char *name = SPI_getvalue(tuple, existing->tupdesc, 1);
+		Oid function = DatumGetObjectId(SPI_getbinval(tuple, existing->tupdesc, 2, &isnull));
+		int16 type = DatumGetInt16(SPI_getbinval(tuple, existing->tupdesc, 3, &isnull));
+		bool deferrable = DatumGetBool(SPI_getbinval(tuple, existing->tupdesc, 4, &isnull));
+		bool initially_deferred = DatumGetBool(SPI_getbinval(tuple, existing->tupdesc, 5, &isnull));
+		const WantedTrigger *match = nullptr;
+		int w;
+		for (w = 0; w < nwanted; w++)
+			if (strcmp(wanted[w].name, name) == 0)
+			{
+				match = &wanted[w];
+				break;
+			}
+		bool ours = function == functions[0] || function == functions[1] || function == functions[2];
+		if (!ours)
+		{
+			if (match != nullptr)
+				ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT),
+				                errmsg("trigger \"%s\" for relation \"%s\" already exists", name, get_rel_name(relid)),
+				                errdetail("An association's constraint trigger is named after the association."),
+				                errhint("Choose another association name, or rename the trigger.")));
+			continue;
+		}
+		int16 events = type & (TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE | TRIGGER_TYPE_TRUNCATE);
+		if (match != nullptr && function == functions[match->function] && events == match->events &&
+		    deferrable == match->deferrable && initially_deferred == match->initially_deferred)
+		{
+			satisfied[w] = true;
+			continue;
+		}
+		run_sql_as(psprintf("DROP TRIGGER %s ON %s", quote_identifier(name), table), owner);
+	}
+	for (int w = 0; w < nwanted; w++)
+		if (!satisfied[w])
+			run_sql_as(create_trigger_sql(relid, &wanted[w]), owner);
+	spi_close(spi);
+}
+
+bool
+trigger_required(Oid relid, const char *trigger_name)
+{
+	int nwanted;
+	WantedTrigger *wanted = wanted_triggers(relid, &nwanted);
+	for (int w = 0; w < nwanted; w++)
+		if (strcmp(wanted[w].name, trigger_name) == 0)
+			return true;
+	return false;
+}
+
+} // namespace polyref

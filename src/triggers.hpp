@@ -1,0 +1,27 @@
+/*
+ * triggers.hpp — which polyref triggers a table needs, and making it so.
+ *
+ * On each table an association touches, polyref keeps (see the extension
+ * script): a constraint trigger named after each association that touches
+ * it, a polyref_actions row trigger where a target has immediate actions,
+ * and a polyref_truncate statement trigger on every target.  They are
+ * ordinary triggers, so pg_dump writes them after the data and a restored
+ * database enforces its associations again.
+ *
+ * Associations of one name share the constraint trigger on a table they both
+ * touch (SET CONSTRAINTS <name> acts on all of them, as for native foreign
+ * keys of one name), so they must agree on deferral.
+ */
+#pragma once
+
+#include "pg.hpp"
+
+namespace polyref {
+
+/* Creates and drops polyref's triggers on relid until they match the configuration. */
+void reconcile_triggers(Oid relid);
+
+/* Whether the configuration still needs a trigger of this name on relid. */
+bool trigger_required(Oid relid, const char *trigger_name);
+
+} // namespace polyref

@@ -1,0 +1,223 @@
+/*
+ * validation.cpp — set-based checks of existing rows (see validation.hpp).
+ */
+#include "validation.hpp"
+
+#include "canonical_id.hpp"
+#include "queries.hpp"
+#include "spi_util.hpp"
+
+#include <cstring>
+
+namespace polyref {
+
+static const char *
+relation_sql(Oid relid, bool partitioned)
+{
+	return psprintf("%s%s", partitioned ? "" : "ONLY ",
+	                quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)));
+}
+
+static Datum
+text_array(const char *const *labels, int n)
+{
+	Datum *values = (Datum *) palloc(sizeof(Datum) * (n + 1));
+	for (int i = 0; i < n; i++)
+		values[i] = CStringGetTextDatum(labels[i]);
+	return PointerGetDatum(construct_array(values, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/* Runs sql as role with the latest snapshot and a large work_mem, as RI_Initial_Check does. */
+static uint64
+run_check_query(const char *sql, int nargs, Oid *types, Datum *values, Oid role, long limit)
+{
+	SPIPlanPtr plan = SPI_prepare(sql, nargs, types);
+	if (plan == NULL)
+		elog(ERROR, "polyref: SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+	int save_nestlevel = NewGUCNestLevel();
+	char work_mem[32];
+	snprintf(work_mem, sizeof(work_mem), "%d", maintenance_work_mem);
+	(void) set_config_option("work_mem", work_mem, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	UserSwitch saved = become_owner(role);
+	int rc = SPI_execute_snapshot(plan, values, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false, limit);
+	restore_user(saved);
+	AtEOXact_GUC(true, save_nestlevel);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "polyref: validation query failed: %s", SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+static void
+emit_rows(Oid target, ViolationSink found, void *context, uint64 *count, long limit)
+{
+	SPITupleTable *rows = SPI_tuptable;
+	uint64 n = SPI_processed;
+	for (uint64 i = 0; i < n && (limit == 0 || *count < (uint64) limit); i++)
+	{
+		bool isnull;
+		Datum tableoid = SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull);
+		Datum ctid = SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull);
+		found(tableoid, ctid, SPI_getvalue(rows->vals[i], rows->tupdesc, 3),
+		      SPI_getvalue(rows->vals[i], rows->tupdesc, 4), target, context);
+		(*count)++;
+	}
+}
+
+/* May the source's owner read every row of the target? */
+static bool
+source_owner_reads(TargetRef *target)
+{
+	Oid owner = target->association->source_owner;
+	if (owner == target->owner)
+		return true;
+	return pg_class_aclcheck(target->relid, owner, ACL_SELECT) == ACLCHECK_OK &&
+	       check_enable_rls(target->relid, owner, true) != RLS_ENABLED;
+}
+
+uint64
+find_violations(Association *a, const char *only_kind, long limit, ViolationSink found, void *context)
+{
+	const char *source = relation_sql(a->source, a->source_partitioned);
+	const char *type_column = quote_identifier(get_attname(a->source, a->type_attnum, false));
+	const char *id_column = quote_identifier(get_attname(a->source, a->id_attnum, false));
+	const char *select = psprintf("SELECT x.tableoid::pg_catalog.regclass, x.ctid, x.%s::pg_catalog.text,"
+	                              " x.%s::pg_catalog.text",
+	                              type_column, id_column);
+	uint64 count = 0;
+	SpiSession spi = spi_open();
+
+	/* Half-NULL pairs and undeclared kinds. */
+	if (only_kind == nullptr)
+	{
+		const char **labels = (const char **) palloc(sizeof(char *) * (a->nkinds + 1));
+		for (int k = 0; k < a->nkinds; k++)
+			labels[k] = a->kinds[k].label;
+		Oid types[1] = {TEXTARRAYOID};
+		Datum values[1] = {text_array(labels, a->nkinds)};
+		char *sql = psprintf("%s FROM %s x WHERE (x.%s IS NULL) OPERATOR(pg_catalog.<>) (x.%s IS NULL)"
+		                     " OR (x.%s IS NOT NULL AND NOT x.%s::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($1))",
+		                     select, source, type_column, id_column, type_column, type_column);
+		run_check_query(sql, 1, types, values, a->source_owner, limit);
+		emit_rows(InvalidOid, found, context, &count, limit);
+	}
+
+	/* Rows whose key is missing from their kind's target. */
+	for (int t = 0; t < a->ntargets && (limit == 0 || count < (uint64) limit); t++)
+	{
+		TargetRef *target = a->targets[t];
+		const char **labels = (const char **) palloc(sizeof(char *) * (a->nkinds + 1));
+		int nlabels = 0;
+		for (int k = 0; k < a->nkinds; k++)
+			if (a->kinds[k].target == target && (only_kind == nullptr || strcmp(a->kinds[k].label, only_kind) == 0))
+				labels[nlabels++] = a->kinds[k].label;
+		if (nlabels == 0)
+			continue;
+		Oid types[1] = {TEXTARRAYOID};
+		Datum values[1] = {text_array(labels, nlabels)};
+		const char *of_kinds = psprintf("x.%s::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($1) AND x.%s IS NOT NULL",
+		                                type_column, id_column);
+		if (source_owner_reads(target))
+		{
+			StringInfoData match;
+			initStringInfo(&match);
+			char *key = psprintf("t.%s", quote_identifier(get_attname(target->relid, target->key_attnum, false)));
+			char *id = psprintf("x.%s", id_column);
+			if (target->id_match == IdMatch::CanonicalText)
+				generate_operator_clause(&match, id, a->id_type, TextEqualOperator,
+				                         psprintf("%s::pg_catalog.text", key), TEXTOID);
+			else
+				generate_operator_clause(&match, key, target->key_type, target->lookup_operator, id, a->id_type);
+			char *sql = psprintf("%s FROM %s x WHERE %s AND NOT EXISTS (SELECT 1 FROM %s t WHERE %s)", select,
+			                     source, of_kinds, relation_sql(target->relid, target->partitioned), match.data);
+			run_check_query(sql, 1, types, values, a->source_owner, limit);
+			emit_rows(target->relid, found, context, &count, limit);
+			continue;
+		}
+		/* The source's owner may not read the target: probe each key as the target's owner. */
+		char *sql = psprintf("%s, x.%s FROM %s x WHERE %s", select, id_column, source, of_kinds);
+		uint64 n = run_check_query(sql, 1, types, values, a->source_owner, 0);
+		SPITupleTable *rows = SPI_tuptable;
+		for (uint64 i = 0; i < n && (limit == 0 || count < (uint64) limit); i++)
+		{
+			bool isnull;
+			Datum id = SPI_getbinval(rows->vals[i], rows->tupdesc, 5, &isnull);
+			Datum key = id;
+			bool present = target->id_match != IdMatch::CanonicalText || canonical_key(target, id, &key);
+			if (present)
+			{
+				UserSwitch saved = become_owner(target->owner);
+				int rc = SPI_execute_snapshot(lookup_key_plan(target), &key, NULL, GetLatestSnapshot(),
+				                              InvalidSnapshot, true, false, 1);
+				restore_user(saved);
+				present = rc == SPI_OK_SELECT && SPI_processed > 0;
+			}
+			if (!present)
+			{
+				found(SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull),
+				      SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull),
+				      SPI_getvalue(rows->vals[i], rows->tupdesc, 3), SPI_getvalue(rows->vals[i], rows->tupdesc, 4),
+				      target->relid, context);
+				count++;
+			}
+		}
+	}
+	spi_close(spi);
+	return count;
+}
+
+struct FirstViolation
+{
+	bool found;
+	char *kind;
+	char *id;
+	Oid target;
+};
+
+static void
+remember_first(Datum, Datum, const char *kind, const char *id, Oid target, void *context)
+{
+	FirstViolation *first = (FirstViolation *) context;
+	if (first->found)
+		return;
+	first->found = true;
+	first->kind = kind ? pstrdup(kind) : nullptr;
+	first->id = id ? pstrdup(id) : nullptr;
+	first->target = target;
+}
+
+void
+validate_rows(Association *a, const char *only_kind)
+{
+	FirstViolation first{};
+	find_violations(a, only_kind, 1, remember_first, &first);
+	if (!first.found)
+		return;
+	Relation source = table_open(a->source, AccessShareLock);
+	const char *source_name = RelationGetRelationName(source);
+	AttrNumber attnums[2] = {a->type_attnum, a->id_attnum};
+	bool show = check_enable_rls(a->source, InvalidOid, true) != RLS_ENABLED &&
+	            (pg_class_aclcheck(a->source, GetUserId(), ACL_SELECT) == ACLCHECK_OK ||
+	             (pg_attribute_aclcheck(a->source, attnums[0], GetUserId(), ACL_SELECT) == ACLCHECK_OK &&
+	              pg_attribute_aclcheck(a->source, attnums[1], GetUserId(), ACL_SELECT) == ACLCHECK_OK));
+	const char *message = psprintf("insert or update on table \"%s\" violates foreign key constraint \"%s\"",
+	                               source_name, a->name);
+	if (first.kind == nullptr || first.id == nullptr)
+		ereport(ERROR, (errcode(ERRCODE_FOREIGN_KEY_VIOLATION), errmsg_internal("%s", message),
+		                errdetail("MATCH FULL does not allow mixing of null and nonnull key values."),
+		                errtableconstraint(source, a->name)));
+	if (!OidIsValid(first.target))
+		ereport(ERROR, (errcode(ERRCODE_FOREIGN_KEY_VIOLATION), errmsg_internal("%s", message),
+		                show ? errdetail("Kind \"%s\" is not a declared target of association \"%s\".", first.kind,
+		                                 a->name)
+		                     : errdetail("The kind is not a declared target of association \"%s\".", a->name),
+		                errtableconstraint(source, a->name)));
+	const char *target_name = get_rel_name(first.target);
+	ereport(ERROR, (errcode(ERRCODE_FOREIGN_KEY_VIOLATION), errmsg_internal("%s", message),
+	                show ? errdetail("Key (%s, %s)=(%s, %s) is not present in table \"%s\".",
+	                                 get_attname(a->source, a->type_attnum, false),
+	                                 get_attname(a->source, a->id_attnum, false), first.kind, first.id, target_name)
+	                     : errdetail("Key is not present in table \"%s\".", target_name),
+	                errtableconstraint(source, a->name)));
+}
+
+} // namespace polyref
