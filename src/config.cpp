@@ -26,7 +26,13 @@ query_latest(const char *sql, int nargs, Oid *types, Datum *values, Oid role, lo
 uint64
 config_write(const char *sql, int nargs, Oid *types, Datum *values)
 {
-	return query_latest(sql, nargs, types, values, config_owner(), 0);
+	/* An ordinary statement: its triggers (cache invalidation, the kinds' foreign key) fire. */
+	UserSwitch saved = become_owner(config_owner());
+	int rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
+	restore_user(saved);
+	if (rc < 0)
+		elog(ERROR, "polyref: \"%s\" failed: %s", sql, SPI_result_code_string(rc));
+	return SPI_processed;
 }
 
 static const char *const association_columns =

@@ -93,10 +93,17 @@ run_suite() {
     failed=$((failed + bad))
 }
 
+# POLYREF_ONLY="declare actions": run only the tests (regress, spec or TAP
+# file, without extension) of these names; for working on one test.
+wanted() {
+    [[ -z ${POLYREF_ONLY:-} ]] && return 0
+    [[ " $POLYREF_ONLY " == *" $1 "* ]]
+}
+
 # --- regression tests --------------------------------------------------------
 regress_args=()
 regress_total=0
-if [[ -f $repo/test/schedule ]]; then
+if [[ -f $repo/test/schedule && -z ${POLYREF_ONLY:-} ]]; then
     regress_args=(--schedule="$repo/test/schedule")
     regress_total=$(awk '$1 == "test:" { n += NF - 1 } END { print n + 0 }' \
         "$repo/test/schedule")
@@ -104,6 +111,7 @@ else
     while IFS= read -r f; do
         name=$(basename "$f" .sql)
         [[ $name == polyref--* ]] && continue
+        wanted "$name" || continue
         regress_args+=("$name")
         regress_total=$((regress_total + 1))
     done < <(find "$repo/sql" -maxdepth 1 -name '*.sql' | LC_ALL=C sort)
@@ -119,7 +127,7 @@ fi
 # --- isolation tests ---------------------------------------------------------
 specs=()
 while IFS= read -r f; do
-    specs+=("$(basename "$f" .spec)")
+    wanted "$(basename "$f" .spec)" && specs+=("$(basename "$f" .spec)")
 done < <(find "$repo/test/specs" -maxdepth 1 -name '*.spec' 2>/dev/null | LC_ALL=C sort)
 if ((${#specs[@]} > 0)); then
     # pg_isolation_regress runs the isolationtester that sits beside it.
@@ -138,7 +146,7 @@ fi
 # --- TAP tests ---------------------------------------------------------------
 taps=()
 while IFS= read -r f; do
-    taps+=("$(basename "$f")")
+    wanted "$(basename "$f" .pl)" && taps+=("$(basename "$f")")
 done < <(find "$repo/test/t" -maxdepth 1 -name '*.pl' 2>/dev/null | LC_ALL=C sort)
 if ((${#taps[@]} > 0)); then
     echo "=== tap: ${#taps[@]} file(s)"
