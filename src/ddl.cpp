@@ -158,12 +158,41 @@ forget_dropped_source(const ConfigAssociation *a)
 		reconcile_triggers(kinds[k].target);
 }
 
+/* The table a dropped trigger was on, if it still exists. */
+static Oid
+trigger_table(const DroppedObject *object)
+{
+	if (object->schema == nullptr || object->table == nullptr)
+		return InvalidOid;
+	Oid schema = get_namespace_oid(object->schema, true);
+	return OidIsValid(schema) ? get_relname_relid(object->table, schema) : InvalidOid;
+}
+
+/* Does the configuration name any table this DROP touched?  (Most DROPs are none of our business.) */
+static bool
+touches_declared_tables(const DroppedObject *objects, int n)
+{
+	Datum *relids = (Datum *) palloc(sizeof(Datum) * (n + 1));
+	for (int i = 0; i < n; i++)
+		relids[i] = ObjectIdGetDatum(strcmp(objects[i].type, "trigger") == 0 ? trigger_table(&objects[i]) : objects[i].objid);
+	Oid types[1] = {OIDARRAYOID};
+	Datum values[1] = {PointerGetDatum(construct_array(relids, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT))};
+	SpiSession spi = spi_open();
+	bool touches = query_latest("SELECT 1 FROM polyref.config_association"
+	                            " WHERE source::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)"
+	                            " UNION ALL SELECT 1 FROM polyref.config_kind"
+	                            " WHERE target::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)",
+	                            1, types, values, config_owner(), 1) > 0;
+	spi_close(spi);
+	return touches;
+}
+
 static void
 handle_drops(DropBehavior behavior)
 {
 	int ndropped;
 	DroppedObject *dropped = dropped_objects(&ndropped);
-	if (ndropped == 0)
+	if (ndropped == 0 || !touches_declared_tables(dropped, ndropped))
 		return;
 	int nall;
 	ConfigAssociation *all = all_associations(&nall);
@@ -216,10 +245,9 @@ handle_drops(DropBehavior behavior)
 	/* A trigger polyref needs, dropped by hand from a table that stays. */
 	for (int d = 0; d < ndropped; d++)
 	{
-		if (strcmp(dropped[d].type, "trigger") != 0 || dropped[d].schema == nullptr || dropped[d].table == nullptr)
+		if (strcmp(dropped[d].type, "trigger") != 0)
 			continue;
-		Oid schema = get_namespace_oid(dropped[d].schema, true);
-		Oid relid = OidIsValid(schema) ? get_relname_relid(dropped[d].table, schema) : InvalidOid;
+		Oid relid = trigger_table(&dropped[d]);
 		if (!OidIsValid(relid) || was_dropped(dropped, ndropped, relid))
 			continue;
 		if (trigger_required(relid, dropped[d].member))
