@@ -140,17 +140,22 @@ CREATE FUNCTION polyref.action_trigger() RETURNS trigger
 CREATE FUNCTION polyref.truncate_trigger() RETURNS trigger
     AS 'MODULE_PATHNAME', 'polyref_truncate_trigger' LANGUAGE C;
 
--- DDL: refuse drops an association needs, follow renames, forget dropped
--- sources.
+-- DDL (src/ddl.cpp): refuse drops an association needs, follow renames,
+-- forget dropped sources, keep partitions covered.
+CREATE FUNCTION polyref.on_ddl_command_start() RETURNS event_trigger
+    AS 'MODULE_PATHNAME', 'polyref_on_ddl_command_start' LANGUAGE C;
 CREATE FUNCTION polyref.on_sql_drop() RETURNS event_trigger
     AS 'MODULE_PATHNAME', 'polyref_on_sql_drop' LANGUAGE C;
 CREATE FUNCTION polyref.on_ddl_command_end() RETURNS event_trigger
     AS 'MODULE_PATHNAME', 'polyref_on_ddl_command_end' LANGUAGE C;
 
+CREATE EVENT TRIGGER polyref_ddl_command_start ON ddl_command_start
+    WHEN TAG IN ('DROP TABLE')
+    EXECUTE FUNCTION polyref.on_ddl_command_start();
 CREATE EVENT TRIGGER polyref_sql_drop ON sql_drop
     EXECUTE FUNCTION polyref.on_sql_drop();
 CREATE EVENT TRIGGER polyref_ddl_command_end ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE')
+    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE')
     EXECUTE FUNCTION polyref.on_ddl_command_end();
 
 -- ---------------------------------------------------------------------------
@@ -158,3 +163,59 @@ CREATE EVENT TRIGGER polyref_ddl_command_end ON ddl_command_end
 
 GRANT USAGE ON SCHEMA polyref TO PUBLIC;
 GRANT SELECT ON polyref.associations, polyref.targets TO PUBLIC;
+
+-- ===========================================================================
+-- Joining and diagrams (src/joins.cpp).  The helpers run with the caller's
+-- rights: they return nothing the caller could not SELECT, and row-level
+-- security applies to them.  Not STRICT: a NULL required argument is 22004;
+-- a NULL kind or id resolves to nothing.
+
+-- The join views create_join_view made, so that add_target, drop_target and
+-- rename_kind keep them in step and undeclare drops them.  The view is a
+-- regclass, so renaming it (or its schema) keeps it recorded; dropping it
+-- forgets it.  pg_dump carries the views as ordinary views and these rows as
+-- configuration data.
+CREATE TABLE polyref.config_join_view (
+    join_view   regclass PRIMARY KEY,
+    source      regclass NOT NULL,
+    association text     NOT NULL,
+    FOREIGN KEY (source, association) REFERENCES polyref.config_association
+        ON DELETE CASCADE ON UPDATE CASCADE
+);
+SELECT pg_catalog.pg_extension_config_dump('polyref.config_join_view', '');
+REVOKE ALL ON polyref.config_join_view FROM PUBLIC;
+
+-- The referenced row as to_jsonb(row); NULL when absent or for a NULL kind or
+-- id.  id: the key's type, any type that converts to it implicitly or that
+-- its btree family compares with it (any integer against a bigint key), or
+-- text in the key's canonical form ('42', not '042').
+CREATE FUNCTION polyref.resolve(source regclass, name text, kind text, id anyelement)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'polyref_resolve' LANGUAGE C STABLE;
+
+-- Eager loading without N+1: one query per kind, on the key's unique index.
+CREATE FUNCTION polyref.resolve_many(source regclass, name text, kinds text[], ids anyarray)
+RETURNS TABLE (kind text, id text, target jsonb)
+AS 'MODULE_PATHNAME', 'polyref_resolve_many' LANGUAGE C STABLE;
+
+-- has_many as: every row of every association pointing at this row (sources
+-- the caller may not read are left out).
+CREATE FUNCTION polyref.referrers(target regclass, id anyelement)
+RETURNS TABLE (source regclass, association text, ref jsonb)
+AS 'MODULE_PATHNAME', 'polyref_referrers' LANGUAGE C STABLE;
+
+-- The join views' way from a text id to a smallint, integer, bigint or uuid
+-- key: the key whose canonical text form id is, else NULL.
+CREATE FUNCTION polyref.canonical_key(id text, key anyelement)
+RETURNS anyelement AS 'MODULE_PATHNAME', 'polyref_canonical_key'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- A security_invoker view, <source>_<name> in the source's schema by default
+-- (view_name may be schema-qualified): every column of source, target_kind
+-- and target, one UNION ALL branch per kind.  Called again for its own view,
+-- it brings it up to date.
+CREATE FUNCTION polyref.create_join_view(source regclass, name text, view_name text DEFAULT NULL)
+RETURNS regclass AS 'MODULE_PATHNAME', 'polyref_create_join_view' LANGUAGE C;
+
+-- The declared associations as a Mermaid ER diagram or as AML relations.
+CREATE FUNCTION polyref.diagram(format text DEFAULT 'mermaid')
+RETURNS text AS 'MODULE_PATHNAME', 'polyref_diagram' LANGUAGE C STABLE;

@@ -4,6 +4,7 @@
  */
 #include "catalog.hpp"
 
+#include "probe.hpp"
 #include "spi_util.hpp"
 
 #include <algorithm>
@@ -127,7 +128,7 @@ primary_key_column(Oid relid)
  * FOREIGN KEY accepts as a referenced key.)
  */
 static Oid
-unique_key_opclass(Oid relid, AttrNumber attnum)
+unique_key_opclass(Oid relid, AttrNumber attnum, Oid *index_oid)
 {
 	Relation rel = table_open(relid, AccessShareLock);
 	List *indexes = RelationGetIndexList(rel);
@@ -146,6 +147,7 @@ unique_key_opclass(Oid relid, AttrNumber attnum)
 			bool isnull;
 			Datum classes = SysCacheGetAttr(INDEXRELID, tuple, Anum_pg_index_indclass, &isnull);
 			opclass = ((oidvector *) DatumGetPointer(classes))->values[0];
+			*index_oid = index->indexrelid;
 		}
 		ReleaseSysCache(tuple);
 		if (OidIsValid(opclass))
@@ -162,20 +164,16 @@ is_text_type(Oid type)
 	return type == TEXTOID || type == VARCHAROID;
 }
 
-void
-resolve_target_key(TargetRef *target, Oid relid, const char *key_column, Oid id_type, const char *association_name)
+KeyProblem
+find_target_key(TargetRef *target, Oid relid, const char *key_column, Oid id_type)
 {
 	AttrNumber attnum = get_attnum(relid, key_column);
 	if (attnum == InvalidAttrNumber)
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
-		                errmsg("column \"%s\" of relation \"%s\" does not exist", key_column, get_rel_name(relid))));
-	Oid opclass = unique_key_opclass(relid, attnum);
+		return KeyProblem::NoColumn;
+	Oid key_index = InvalidOid;
+	Oid opclass = unique_key_opclass(relid, attnum, &key_index);
 	if (!OidIsValid(opclass))
-		ereport(ERROR, (errcode(ERRCODE_INVALID_FOREIGN_KEY),
-		                errmsg("there is no unique constraint matching given keys for referenced table \"%s\"",
-		                       get_rel_name(relid)),
-		                errdetail("Association \"%s\" needs a unique index on \"%s\" alone.", association_name,
-		                          key_column)));
+		return KeyProblem::NotUnique;
 
 	Oid key_type;
 	int32 key_typmod;
@@ -192,6 +190,7 @@ resolve_target_key(TargetRef *target, Oid relid, const char *key_column, Oid id_
 	target->key_type = key_type;
 	target->key_collation = key_collation;
 	target->key_eq_operator = key_eq;
+	target->key_index = key_index;
 
 	/* The rules of ADD FOREIGN KEY: a cross-type member of the key's family, or an implicit cast. */
 	Oid cross = get_opfamily_member(family, input_type, id_base, BTEqualStrategyNumber);
@@ -215,11 +214,7 @@ resolve_target_key(TargetRef *target, Oid relid, const char *key_column, Oid id_
 		target->lookup_param_type = key_type;
 	}
 	else
-		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-		                errmsg("association \"%s\" cannot be implemented", association_name),
-		                errdetail("Key columns \"%s\" of table \"%s\" and the id column are of incompatible types: %s and %s.",
-		                          key_column, get_rel_name(relid), format_type_be(key_type), format_type_be(id_type)),
-		                errhint("Use an id column of the key's type, or of type text to point at keys of different types.")));
+		return KeyProblem::Incomparable;
 
 	Oid input_function;
 	getTypeInputInfo(key_type, &input_function, &target->key_ioparam);
@@ -228,6 +223,35 @@ resolve_target_key(TargetRef *target, Oid relid, const char *key_column, Oid id_
 	bool is_varlena;
 	getTypeOutputInfo(key_type, &output_function, &is_varlena);
 	fmgr_info_cxt(output_function, &target->key_output, CurrentMemoryContext);
+	return KeyProblem::None;
+}
+
+void
+resolve_target_key(TargetRef *target, Oid relid, const char *key_column, Oid id_type, const char *association_name)
+{
+	switch (find_target_key(target, relid, key_column, id_type))
+	{
+		case KeyProblem::None:
+			return;
+		case KeyProblem::NoColumn:
+			ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+			                errmsg("column \"%s\" of relation \"%s\" does not exist", key_column, get_rel_name(relid))));
+		case KeyProblem::NotUnique:
+			ereport(ERROR,
+			        (errcode(ERRCODE_INVALID_FOREIGN_KEY),
+			         errmsg("there is no unique constraint matching given keys for referenced table \"%s\"",
+			                get_rel_name(relid)),
+			         errdetail("Association \"%s\" needs a unique index on \"%s\" alone.", association_name, key_column)));
+		case KeyProblem::Incomparable:
+		{
+			Oid key_type = get_atttype(relid, get_attnum(relid, key_column));
+			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+			                errmsg("association \"%s\" cannot be implemented", association_name),
+			                errdetail("Key columns \"%s\" of table \"%s\" and the id column are of incompatible types: %s and %s.",
+			                          key_column, get_rel_name(relid), format_type_be(key_type), format_type_be(id_type)),
+			                errhint("Use an id column of the key's type, or of type text to point at keys of different types.")));
+		}
+	}
 }
 
 /* ------------------------------------------------------------------------
@@ -312,7 +336,7 @@ relation_exists(Oid relid)
 	return OidIsValid(relid) && get_rel_relkind(relid) != '\0';
 }
 
-static KindColumnClass
+KindColumnClass
 classify_kind_column(Oid type, const char *column, Oid source)
 {
 	if (is_text_type(type))
@@ -338,10 +362,13 @@ build_association(const ConfigRow *row)
 	a->type_attnum = get_attnum(row->source, row->type_column);
 	a->id_attnum = get_attnum(row->source, row->id_column);
 	if (a->type_attnum == InvalidAttrNumber || a->id_attnum == InvalidAttrNumber)
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
-		                errmsg("association \"%s\" on table \"%s\" names a column that does not exist",
-		                       row->association, get_rel_name(row->source)),
-		                errhint("Undeclare it with polyref.undeclare(), or restore the column.")));
+	{
+		/* DDL done while event triggers were off: its trigger will refuse every write instead. */
+		ereport(WARNING, (errmsg("polyref: association \"%s\" on table \"%s\" names a column that does not exist",
+		                         row->association, get_rel_name(row->source)),
+		                  errhint("Undeclare it with polyref.undeclare(), or restore the column.")));
+		return nullptr;
+	}
 	a->type_type = getBaseType(get_atttype(row->source, a->type_attnum));
 	a->type_class = classify_kind_column(a->type_type, row->type_column, row->source);
 	a->type_eq_operator = lookup_type_cache(a->type_type, TYPECACHE_EQ_OPR)->eq_opr;
@@ -456,6 +483,12 @@ catalog_build()
 			continue;
 		}
 		Association *a = build_association(&rows[i]);
+		if (a == nullptr)
+		{
+			catalog->watched->push_back(rows[i].source);
+			i = end;
+			continue;
+		}
 		a->kinds = (Kind *) palloc0(sizeof(Kind) * (end - i));
 		a->targets = (TargetRef **) palloc0(sizeof(TargetRef *) * (end - i));
 		TargetRef *target = nullptr;
@@ -471,7 +504,22 @@ catalog_build()
 				target->association = a;
 				target->partitioned = get_rel_relkind(row->target) == RELKIND_PARTITIONED_TABLE;
 				target->owner = relation_owner(row->target);
-				resolve_target_key(target, row->target, row->key_column, a->id_type, a->name);
+				if (find_target_key(target, row->target, row->key_column, a->id_type) != KeyProblem::None)
+				{
+					/*
+					 * Only DDL done while polyref's event triggers were off can
+					 * get here.  Leaving the kind out makes its rows fail as
+					 * undeclared: stricter, never weaker, and the rest of the
+					 * database keeps working.
+					 */
+					ereport(WARNING, (errmsg("polyref: kind \"%s\" of association \"%s\" on table \"%s\" has no usable key in table \"%s\"",
+					                         row->kind, a->name, get_rel_name(a->source), get_rel_name(row->target)),
+					                  errhint("Restore the key column and its unique index, or drop the kind with polyref.drop_target().")));
+					catalog->watched->push_back(row->target);
+					target = nullptr;
+					continue;
+				}
+				prepare_direct_probe(target, a->id_type);
 				a->targets[a->ntargets++] = target;
 				auto slot = catalog->by_target->find(row->target);
 				if (slot == catalog->by_target->end())

@@ -61,6 +61,18 @@ struct TargetRef
 	FmgrInfo key_input;  /* canonical text: parse the id */
 	Oid key_ioparam;
 	FmgrInfo key_output; /* canonical text, and messages */
+	Oid key_index;       /* the unique index the key uses */
+
+	/*
+	 * Whether the source check may probe key_index directly instead of
+	 * running lookup_key_plan (see probe.hpp), and what it needs to.
+	 */
+	bool direct_probe;
+	RegProcedure probe_function; /* of lookup_operator */
+	Oid probe_subtype;           /* its right-hand type */
+	Oid probe_collation;         /* the index column's */
+	FmgrInfo probe_equal;        /* lookup_operator, to re-check a row that moved */
+	bool key_by_value;           /* the probed datum: may locked_keys remember it? */
 
 	/* The kinds that point here, as arrays in the kind column's type (for = ANY). */
 	int nkinds;
@@ -159,6 +171,17 @@ association_action(const Association *a, bool is_delete)
 	return is_delete ? a->on_delete : a->on_update;
 }
 
+enum class KeyProblem
+{
+	None,
+	NoColumn,     /* 42703 */
+	NotUnique,    /* 42830 */
+	Incomparable, /* 42804 */
+};
+
+/* Resolves a kind's key into *target without raising; what is wrong, if anything. */
+KeyProblem find_target_key(TargetRef *target, Oid relid, const char *key_column, Oid id_type);
+
 /*
  * Resolves how rows of a kind find their key in target(key_column) from an id
  * column of type id_type: the key must carry a unique index (42830) and be
@@ -166,6 +189,9 @@ association_action(const Association *a, bool is_delete)
  */
 void resolve_target_key(TargetRef *target, Oid relid, const char *key_column, Oid id_type,
                         const char *association_name);
+
+/* How a kind column's type (a domain's base type) compares kinds; 42804 for a type that cannot hold them. */
+KindColumnClass classify_kind_column(Oid type, const char *column, Oid source);
 
 /* The single-column primary key of a table (42830 when there is none). */
 const char *primary_key_column(Oid relid);

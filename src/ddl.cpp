@@ -1,25 +1,34 @@
 /*
- * ddl.cpp — keeping associations through DDL, from two event triggers.
+ * ddl.cpp — keeping associations through DDL, from three event triggers.
  *
- * sql_drop, after any DROP:
+ * ddl_command_start, before DROP TABLE:
+ *   - a partition of a declared target may not be dropped (2BP01, as
+ *     natively) unless the command says CASCADE; then the target's kinds go.
+ * sql_drop, after any DROP, checks that every association still has what it
+ * needs (its source's kind and id columns; each target with its key column
+ * and that key's unique index):
  *   - a dropped source takes its associations with it;
- *   - a dropped target table or key column, or a dropped kind or id column,
- *     is refused (2BP01, as for native foreign keys) unless the command said
- *     CASCADE; then the kind (or, for a source column, the association) goes,
- *     with a NOTICE;
+ *   - anything else an association needs is refused (2BP01) unless the
+ *     command said CASCADE; then the kind (or, for a source column, the
+ *     association) goes, with a NOTICE;
  *   - a trigger polyref still needs may not be dropped by hand.
- * ddl_command_end, after ALTER TABLE:
+ * ddl_command_end, after ALTER TABLE and CREATE TABLE:
  *   - RENAME COLUMN is written into the configuration (which keeps names, so
  *     that pg_dump carries it);
- *   - a declared column whose type changed is re-checked (42804 refuses it).
+ *   - a declared column whose type changed is re-checked (42804 refuses it);
+ *   - ATTACH PARTITION to a source validates the new partition's rows (23503);
+ *     DETACH PARTITION from a target is refused while its keys are referenced;
+ *   - a new partition of a target gets its TRUNCATE guard.
  * Renamed tables and schemas need nothing: the configuration holds OIDs.
  */
 #include "boundary.hpp"
 #include "catalog.hpp"
 #include "config.hpp"
+#include "joins.hpp"
 #include "management.hpp"
 #include "spi_util.hpp"
 #include "triggers.hpp"
+#include "validation.hpp"
 
 #include <cstring>
 
@@ -49,29 +58,74 @@ drop_behavior(Node *parsetree)
 	}
 }
 
+/* The declared table a relation belongs to: itself or a partitioned ancestor named in the configuration. */
+static Oid
+declared_ancestor(Oid relid, bool as_target)
+{
+	List *candidates = list_make1_oid(relid);
+	if (get_rel_relispartition(relid))
+		candidates = list_concat(candidates, get_partition_ancestors(relid));
+	ListCell *cell;
+	foreach (cell, candidates)
+	{
+		int n;
+		ConfigAssociation *touching = config_associations_touching(lfirst_oid(cell), &n);
+		for (int i = 0; i < n; i++)
+			if (as_target ? config_targets(&touching[i], lfirst_oid(cell)) : touching[i].source == lfirst_oid(cell))
+				return lfirst_oid(cell);
+	}
+	return InvalidOid;
+}
+
+/* ------------------------------------------------------------------------
+ * DROP
+ */
+
 struct DroppedObject
 {
-	char *type; /* "table", "table column", "trigger", ... */
+	char *type; /* "table", "table column", "index", "trigger", ... */
+	char *description; /* in native messages' words: "table posts", "column id of table posts" */
+	bool original; /* named by the command itself */
 	Oid objid;
 	int32 objsubid;
 	char *schema;
-	char *table;  /* address_names[2] for columns and triggers */
-	char *member; /* the column or trigger name */
+	char *table;  /* address_names[2] for columns, triggers and table constraints */
+	char *member; /* the column, trigger or constraint name */
 };
+
+/*
+ * The words native messages use ("table posts", "column id of table posts"),
+ * from the event's address: the catalog no longer knows a dropped object.
+ */
+static char *
+describe(const DroppedObject *object)
+{
+	const char *type = object->type;
+	if (strcmp(type, "table column") == 0)
+		return psprintf("column %s of table %s", object->member, object->table);
+	if (strcmp(type, "table constraint") == 0)
+		return psprintf("constraint %s on table %s", object->member, object->table);
+	if (strcmp(type, "trigger") == 0)
+		return psprintf("trigger %s on table %s", object->member, object->table);
+	/* tables, indexes and other relations: {schema, name} */
+	return psprintf("%s %s", type, object->table ? object->table : "?");
+}
 
 static DroppedObject *
 dropped_objects(int *count)
 {
 	MemoryContext caller_memory = CurrentMemoryContext;
 	SpiSession spi = spi_open();
-	int rc = SPI_execute("SELECT object_type, objid, objsubid, address_names[1], address_names[2], address_names[3]"
+	int rc = SPI_execute("SELECT object_type, NULL, original, objid, objsubid,"
+	                     "       address_names[1], address_names[2], address_names[3]"
 	                     "  FROM pg_catalog.pg_event_trigger_dropped_objects()"
 	                     " WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-	                     "    OR object_type OPERATOR(pg_catalog.=) 'trigger'",
+	                     "    OR object_type OPERATOR(pg_catalog.=) ANY ('{trigger,table constraint}')",
 	                     true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "polyref: reading dropped objects failed");
-	DroppedObject *objects = (DroppedObject *) MemoryContextAllocZero(caller_memory, sizeof(DroppedObject) * (SPI_processed + 1));
+	DroppedObject *objects =
+		(DroppedObject *) MemoryContextAllocZero(caller_memory, sizeof(DroppedObject) * (SPI_processed + 1));
 	MemoryContext spi_memory = MemoryContextSwitchTo(caller_memory);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
@@ -79,11 +133,14 @@ dropped_objects(int *count)
 		TupleDesc desc = SPI_tuptable->tupdesc;
 		bool isnull;
 		objects[i].type = SPI_getvalue(tuple, desc, 1);
-		objects[i].objid = DatumGetObjectId(SPI_getbinval(tuple, desc, 2, &isnull));
-		objects[i].objsubid = DatumGetInt32(SPI_getbinval(tuple, desc, 3, &isnull));
-		objects[i].schema = SPI_getvalue(tuple, desc, 4);
-		objects[i].table = SPI_getvalue(tuple, desc, 5);
-		objects[i].member = SPI_getvalue(tuple, desc, 6);
+		objects[i].description = SPI_getvalue(tuple, desc, 2);
+		objects[i].original = DatumGetBool(SPI_getbinval(tuple, desc, 3, &isnull));
+		objects[i].objid = DatumGetObjectId(SPI_getbinval(tuple, desc, 4, &isnull));
+		objects[i].objsubid = DatumGetInt32(SPI_getbinval(tuple, desc, 5, &isnull));
+		objects[i].schema = SPI_getvalue(tuple, desc, 6);
+		objects[i].table = SPI_getvalue(tuple, desc, 7);
+		objects[i].member = SPI_getvalue(tuple, desc, 8);
+		objects[i].description = describe(&objects[i]);
 	}
 	MemoryContextSwitchTo(spi_memory);
 	*count = (int) SPI_processed;
@@ -91,60 +148,82 @@ dropped_objects(int *count)
 	return objects;
 }
 
+static const DroppedObject *
+dropped_table(const DroppedObject *objects, int n, Oid relid)
+{
+	for (int i = 0; i < n; i++)
+		if (objects[i].objid == relid && objects[i].objsubid == 0 && strcmp(objects[i].type, "table") == 0)
+			return &objects[i];
+	return nullptr;
+}
+
 static bool
-was_dropped(const DroppedObject *objects, int n, Oid relid)
+table_dropped(const DroppedObject *objects, int n, Oid relid)
 {
-	for (int i = 0; i < n; i++)
-		if (objects[i].objid == relid && objects[i].objsubid == 0 && strcmp(objects[i].type, "trigger") != 0)
-			return true;
-	return false;
+	return dropped_table(objects, n, relid) != nullptr;
 }
 
-/* Every (source, association) in the configuration, as a snapshot before we change it. */
-static ConfigAssociation *
-all_associations(int *count)
+/* The table a dropped trigger or table constraint was on, if it still exists. */
+static Oid
+owning_table(const DroppedObject *object)
 {
-	MemoryContext caller_memory = CurrentMemoryContext;
-	SpiSession spi = spi_open();
-	uint64 n = query_latest("SELECT source::pg_catalog.oid, association FROM polyref.config_association", 0, nullptr,
-	                        nullptr, config_owner(), 0);
-	ConfigAssociation *all = (ConfigAssociation *) MemoryContextAllocZero(caller_memory, sizeof(ConfigAssociation) * (n + 1));
-	MemoryContext spi_memory = MemoryContextSwitchTo(caller_memory);
-	for (uint64 i = 0; i < n; i++)
+	if (object->schema == nullptr || object->table == nullptr)
+		return InvalidOid;
+	Oid schema = get_namespace_oid(object->schema, true);
+	return OidIsValid(schema) ? get_relname_relid(object->table, schema) : InvalidOid;
+}
+
+/*
+ * Could this DROP concern an association?  Only if it touched a declared
+ * table, or dropped an index (which may have been a key's).  Most DROPs are
+ * none of polyref's business and cost this one query.
+ */
+static bool
+may_concern_associations(const DroppedObject *objects, int n)
+{
+	Datum *relids = (Datum *) palloc(sizeof(Datum) * (n + 1));
+	for (int i = 0; i < n; i++)
 	{
-		bool isnull;
-		all[i].source = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		all[i].name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		if (strcmp(objects[i].type, "index") == 0)
+			return true;
+		bool on_table = strcmp(objects[i].type, "trigger") == 0 || strcmp(objects[i].type, "table constraint") == 0;
+		relids[i] = ObjectIdGetDatum(on_table ? owning_table(&objects[i]) : objects[i].objid);
 	}
-	MemoryContextSwitchTo(spi_memory);
-	*count = (int) n;
+	Oid types[1] = {OIDARRAYOID};
+	Datum values[1] = {PointerGetDatum(construct_array(relids, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT))};
+	SpiSession spi = spi_open();
+	bool touches = query_latest("SELECT 1 FROM polyref.config_association"
+	                            " WHERE source::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)"
+	                            " UNION ALL SELECT 1 FROM polyref.config_kind"
+	                            " WHERE target::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)",
+	                            1, types, values, config_owner(), 1) > 0;
 	spi_close(spi);
-	return all;
+	return touches;
 }
 
-/* A dropped table's name, from the event's address (the catalog no longer has it). */
+/* What the command dropped, for a message: its first original object. */
 static const char *
-dropped_table_name(const DroppedObject *objects, int n, Oid relid)
+what_was_dropped(const DroppedObject *objects, int n)
 {
 	for (int i = 0; i < n; i++)
-		if (objects[i].objid == relid && objects[i].objsubid == 0 && objects[i].table != nullptr)
-			return objects[i].table;
-	return "?";
+		if (objects[i].original && objects[i].description != nullptr)
+			return objects[i].description;
+	return n > 0 && objects[0].description != nullptr ? objects[0].description : "an object";
 }
 
 [[noreturn]] static void
-refuse_drop(const char *what, const char *needed_by, const char *source)
+refuse_drop(const char *what, const char *association, Oid source, const char *needs)
 {
 	ereport(ERROR, (errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
 	                errmsg("cannot drop %s because other objects depend on it", what),
-	                errdetail("association %s on table %s depends on %s", needed_by, source, what),
+	                errdetail("association %s on table %s depends on %s", association, get_rel_name(source), needs),
 	                errhint("Use DROP ... CASCADE to drop the dependent objects too.")));
 }
 
 static void
 forget_dropped_source(const ConfigAssociation *a)
 {
-	/* Its rows are gone with it: delete them, then tidy the targets' triggers. */
+	/* Its rows are gone with it: delete its configuration, then tidy the targets' triggers. */
 	int nkinds;
 	ConfigKind *kinds = config_kinds(a->source, a->name, &nkinds);
 	Oid types[2] = {OIDOID, TEXTOID};
@@ -158,97 +237,109 @@ forget_dropped_source(const ConfigAssociation *a)
 		reconcile_triggers(kinds[k].target);
 }
 
-/* The table a dropped trigger was on, if it still exists. */
-static Oid
-trigger_table(const DroppedObject *object)
+/* Every declared association, with its columns (a snapshot before this handler changes any). */
+static ConfigAssociation *
+all_associations(int *count)
 {
-	if (object->schema == nullptr || object->table == nullptr)
-		return InvalidOid;
-	Oid schema = get_namespace_oid(object->schema, true);
-	return OidIsValid(schema) ? get_relname_relid(object->table, schema) : InvalidOid;
-}
-
-/* Does the configuration name any table this DROP touched?  (Most DROPs are none of our business.) */
-static bool
-touches_declared_tables(const DroppedObject *objects, int n)
-{
-	Datum *relids = (Datum *) palloc(sizeof(Datum) * (n + 1));
-	for (int i = 0; i < n; i++)
-		relids[i] = ObjectIdGetDatum(strcmp(objects[i].type, "trigger") == 0 ? trigger_table(&objects[i]) : objects[i].objid);
-	Oid types[1] = {OIDARRAYOID};
-	Datum values[1] = {PointerGetDatum(construct_array(relids, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT))};
+	MemoryContext caller_memory = CurrentMemoryContext;
 	SpiSession spi = spi_open();
-	bool touches = query_latest("SELECT 1 FROM polyref.config_association"
-	                            " WHERE source::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)"
-	                            " UNION ALL SELECT 1 FROM polyref.config_kind"
-	                            " WHERE target::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)",
-	                            1, types, values, config_owner(), 1) > 0;
+	uint64 n = query_latest("SELECT source::pg_catalog.oid, association FROM polyref.config_association", 0, nullptr,
+	                        nullptr, config_owner(), 0);
+	MemoryContext spi_memory = MemoryContextSwitchTo(caller_memory);
+	Oid *sources = (Oid *) palloc(sizeof(Oid) * (n + 1));
+	char **names = (char **) palloc(sizeof(char *) * (n + 1));
+	for (uint64 i = 0; i < n; i++)
+	{
+		bool isnull;
+		sources[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		names[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+	}
+	MemoryContextSwitchTo(spi_memory);
 	spi_close(spi);
-	return touches;
+	ConfigAssociation *all = (ConfigAssociation *) palloc0(sizeof(ConfigAssociation) * (n + 1));
+	int found = 0;
+	for (uint64 i = 0; i < n; i++)
+		if (config_find_association(sources[i], names[i], &all[found], false))
+			found++;
+	*count = found;
+	return all;
 }
 
+/* After a DROP: does every association still have what it needs? */
 static void
-handle_drops(DropBehavior behavior)
+check_after_drop(DropBehavior behavior)
 {
 	int ndropped;
 	DroppedObject *dropped = dropped_objects(&ndropped);
-	if (ndropped == 0 || !touches_declared_tables(dropped, ndropped))
+	{
+		/* A dropped join view is forgotten (polyref.config_join_view). */
+		Oid *views = (Oid *) palloc(sizeof(Oid) * (ndropped + 1));
+		int nviews = 0;
+		for (int i = 0; i < ndropped; i++)
+			if (strcmp(dropped[i].type, "view") == 0)
+				views[nviews++] = dropped[i].objid;
+		join_views_forget(views, nviews);
+	}
+	if (ndropped == 0 || !may_concern_associations(dropped, ndropped))
 		return;
+	const char *what = what_was_dropped(dropped, ndropped);
 	int nall;
 	ConfigAssociation *all = all_associations(&nall);
 	for (int i = 0; i < nall; i++)
 	{
 		ConfigAssociation *a = &all[i];
-		if (was_dropped(dropped, ndropped, a->source))
+		if (table_dropped(dropped, ndropped, a->source))
 		{
 			forget_dropped_source(a);
 			continue;
 		}
-		ConfigAssociation full;
-		if (!config_find_association(a->source, a->name, &full, false))
-			continue;
 		const char *source_name = get_rel_name(a->source);
-		/* A dropped kind or id column of the source. */
-		for (int d = 0; d < ndropped; d++)
-			if (dropped[d].objid == a->source && dropped[d].objsubid > 0 && dropped[d].member != nullptr &&
-			    (strcmp(dropped[d].member, full.type_column) == 0 || strcmp(dropped[d].member, full.id_column) == 0))
-			{
-				if (behavior != DROP_CASCADE)
-					refuse_drop(psprintf("column %s of table %s", dropped[d].member, source_name), a->name, source_name);
-				ereport(NOTICE, (errmsg("drop cascades to association %s on table %s", a->name, source_name)));
-				remove_association(a->source, a->name);
-				goto next_association;
-			}
+		const char *missing_column = get_attnum(a->source, a->type_column) == InvalidAttrNumber ? a->type_column
+		                             : get_attnum(a->source, a->id_column) == InvalidAttrNumber ? a->id_column
+		                                                                                       : nullptr;
+		if (missing_column != nullptr)
 		{
-			int nkinds;
-			ConfigKind *kinds = config_kinds(a->source, a->name, &nkinds);
-			for (int k = 0; k < nkinds; k++)
-			{
-				bool table_gone = was_dropped(dropped, ndropped, kinds[k].target);
-				bool key_gone = false;
-				for (int d = 0; d < ndropped && !table_gone; d++)
-					key_gone |= dropped[d].objid == kinds[k].target && dropped[d].objsubid > 0 &&
-					            dropped[d].member != nullptr && strcmp(dropped[d].member, kinds[k].key_column) == 0;
-				if (!table_gone && !key_gone)
-					continue;
-				const char *what = table_gone
-				                       ? psprintf("table %s", dropped_table_name(dropped, ndropped, kinds[k].target))
-				                       : psprintf("column %s of table %s", kinds[k].key_column, get_rel_name(kinds[k].target));
-				if (behavior != DROP_CASCADE)
-					refuse_drop(what, a->name, source_name);
-				remove_kind(a->source, a->name, kinds[k].kind, kinds[k].target);
-			}
+			if (behavior != DROP_CASCADE)
+				refuse_drop(what, a->name, a->source, psprintf("column %s of table %s", missing_column, source_name));
+			ereport(NOTICE, (errmsg("drop cascades to association %s on table %s", a->name, source_name)));
+			remove_association(a->source, a->name);
+			continue;
 		}
-	next_association:;
+		Oid id_type = get_atttype(a->source, get_attnum(a->source, a->id_column));
+		int nkinds;
+		ConfigKind *kinds = config_kinds(a->source, a->name, &nkinds);
+		for (int k = 0; k < nkinds; k++)
+		{
+			const char *needs = nullptr;
+			if (const DroppedObject *table = dropped_table(dropped, ndropped, kinds[k].target))
+				needs = table->description;
+			else
+			{
+				TargetRef probe{};
+				KeyProblem problem = find_target_key(&probe, kinds[k].target, kinds[k].key_column, id_type);
+				if (problem == KeyProblem::NoColumn)
+					needs = psprintf("column %s of table %s", kinds[k].key_column, get_rel_name(kinds[k].target));
+				else if (problem == KeyProblem::NotUnique)
+					needs = psprintf("a unique index on column %s of table %s", kinds[k].key_column,
+					                 get_rel_name(kinds[k].target));
+			}
+			if (needs == nullptr)
+				continue;
+			if (behavior != DROP_CASCADE)
+				refuse_drop(what, a->name, a->source, needs);
+			remove_kind(a->source, a->name, kinds[k].kind, kinds[k].target);
+		}
 	}
 
 	/* A trigger polyref needs, dropped by hand from a table that stays. */
+	if (polyref_is_dropping_its_trigger())
+		return;
 	for (int d = 0; d < ndropped; d++)
 	{
 		if (strcmp(dropped[d].type, "trigger") != 0)
 			continue;
-		Oid relid = trigger_table(&dropped[d]);
-		if (!OidIsValid(relid) || was_dropped(dropped, ndropped, relid))
+		Oid relid = owning_table(&dropped[d]);
+		if (!OidIsValid(relid) || table_dropped(dropped, ndropped, relid))
 			continue;
 		if (trigger_required(relid, dropped[d].member))
 			ereport(ERROR, (errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
@@ -257,6 +348,44 @@ handle_drops(DropBehavior behavior)
 			                errhint("Use polyref.undeclare() or polyref.drop_target() to remove an association.")));
 	}
 }
+
+/* DROP TABLE of a partition of a declared target: refused unless CASCADE, as natively. */
+static void
+check_before_drop_table(DropStmt *stmt)
+{
+	if (stmt->removeType != OBJECT_TABLE)
+		return;
+	ListCell *cell;
+	foreach (cell, stmt->objects)
+	{
+		RangeVar *name = makeRangeVarFromNameList((List *) lfirst(cell));
+		Oid relid = RangeVarGetRelid(name, NoLock, true);
+		if (!OidIsValid(relid) || !get_rel_relispartition(relid))
+			continue;
+		Oid target = declared_ancestor(relid, true);
+		if (!OidIsValid(target))
+			continue;
+		int n;
+		ConfigAssociation *touching = config_associations_touching(target, &n);
+		for (int i = 0; i < n; i++)
+		{
+			if (!config_targets(&touching[i], target))
+				continue;
+			if (stmt->behavior != DROP_CASCADE)
+				refuse_drop(psprintf("table %s", get_rel_name(relid)), touching[i].name, touching[i].source,
+				            psprintf("table %s", get_rel_name(relid)));
+			int nkinds;
+			ConfigKind *kinds = config_kinds(touching[i].source, touching[i].name, &nkinds);
+			for (int k = 0; k < nkinds; k++)
+				if (kinds[k].target == target)
+					remove_kind(touching[i].source, touching[i].name, kinds[k].kind, target);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * ALTER TABLE and CREATE TABLE
+ */
 
 /* ALTER TABLE ... RENAME COLUMN: the configuration keeps column names. */
 static void
@@ -281,40 +410,164 @@ follow_column_rename(RenameStmt *stmt)
 	spi_close(spi);
 }
 
-/* ALTER TABLE ... ALTER COLUMN TYPE on a declared table: resolve its associations again. */
+/* Resolves every kind's key against its id column again (42804 refuses the change). */
 static void
-recheck_column_types(AlterTableStmt *stmt)
+recheck_types(Oid relid)
 {
-	bool changes_a_type = false;
-	ListCell *cell;
-	foreach (cell, stmt->cmds)
-		changes_a_type |= ((AlterTableCmd *) lfirst(cell))->subtype == AT_AlterColumnType;
-	if (!changes_a_type)
-		return;
-	Oid relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-	if (!OidIsValid(relid))
-		return;
 	int n;
 	(void) config_associations_touching(relid, &n);
 	if (n == 0)
 		return;
-	/* Building the catalog resolves every kind's key against its id column (42804). */
+	ConfigAssociation *touching = config_associations_touching(relid, &n);
+	for (int i = 0; i < n; i++)
+	{
+		AttrNumber type_attnum = get_attnum(touching[i].source, touching[i].type_column);
+		classify_kind_column(getBaseType(get_atttype(touching[i].source, type_attnum)), touching[i].type_column,
+		                     touching[i].source);
+		int nkinds;
+		ConfigKind *kinds = config_kinds(touching[i].source, touching[i].name, &nkinds);
+		Oid id_type = get_atttype(touching[i].source, get_attnum(touching[i].source, touching[i].id_column));
+		for (int k = 0; k < nkinds; k++)
+		{
+			TargetRef probe{};
+			resolve_target_key(&probe, kinds[k].target, kinds[k].key_column, id_type, touching[i].name);
+		}
+	}
+}
+
+/* ATTACH PARTITION to a validated source: the partition's rows must satisfy it (23503). */
+static void
+validate_attached(Oid parent, Oid partition)
+{
+	Oid source = declared_ancestor(parent, false);
+	if (!OidIsValid(source))
+		return;
 	CommandCounterIncrement();
-	catalog_invalidate_everywhere();
+	Catalog *catalog = catalog_current();
+	int n;
+	ConfigAssociation *touching = config_associations_touching(source, &n);
+	for (int i = 0; i < n; i++)
+	{
+		Association *a = catalog_find(catalog, source, touching[i].name);
+		if (a == nullptr || touching[i].source != source || !touching[i].validated)
+			continue;
+		ViolationScope scope;
+		scope.scan_relid = partition;
+		validate_rows(a, scope);
+	}
+}
+
+struct FirstReference
+{
+	bool found;
+	char *id;
+};
+
+static void
+remember_reference(Datum, Datum, const char *, const char *id, Oid, void *context)
+{
+	FirstReference *first = (FirstReference *) context;
+	if (!first->found)
+		*first = FirstReference{true, id ? pstrdup(id) : nullptr};
+}
+
+/* DETACH PARTITION from a target: refused while rows reference the keys it takes away (23503). */
+static void
+check_detached(Oid parent, Oid partition)
+{
+	Oid target = declared_ancestor(parent, true);
+	if (!OidIsValid(target))
+		return;
 	CommandCounterIncrement();
-	catalog_current();
+	const McxtVector<TargetRef *> *targets = catalog_targets_on(catalog_current(), target);
+	if (targets != nullptr)
+		for (TargetRef *ref : *targets)
+		{
+			if (!ref->association->validated)
+				continue;
+			ViolationScope scope;
+			scope.only_target = ref;
+			FirstReference first{};
+			find_violations(ref->association, scope, 1, remember_reference, &first);
+			if (first.found)
+				ereport(ERROR, (errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				                errmsg("removing partition \"%s\" violates foreign key constraint \"%s\"",
+				                       get_rel_name(partition), ref->association->name),
+				                errdetail("Key (%s)=(%s) is still referenced from table \"%s\".",
+				                          get_attname(ref->relid, ref->key_attnum, false), first.id,
+				                          get_rel_name(ref->association->source))));
+		}
+	/* The detached table keeps no polyref trigger of its own (PostgreSQL drops the cloned ones). */
+	reconcile_triggers(partition);
+}
+
+static void
+after_alter_table(AlterTableStmt *stmt)
+{
+	Oid relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(relid))
+		return;
+	ListCell *cell;
+	foreach (cell, stmt->cmds)
+	{
+		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(cell);
+		switch (cmd->subtype)
+		{
+			case AT_AlterColumnType:
+				recheck_types(relid);
+				break;
+			case AT_AttachPartition:
+			case AT_DetachPartition:
+			{
+				Oid partition = RangeVarGetRelid(((PartitionCmd *) cmd->def)->name, NoLock, true);
+				if (!OidIsValid(partition))
+					break;
+				if (cmd->subtype == AT_AttachPartition)
+				{
+					validate_attached(relid, partition);
+					if (OidIsValid(declared_ancestor(relid, true)))
+						reconcile_triggers(partition);
+				}
+				else
+					check_detached(relid, partition);
+				break;
+			}
+			default:
+				break;
+		}
+	}
+}
+
+/* CREATE TABLE ... PARTITION OF a target (at any depth): the new partition needs a TRUNCATE guard. */
+static void
+after_create_table(CreateStmt *stmt)
+{
+	if (stmt->partbound == nullptr || stmt->inhRelations == NIL)
+		return;
+	Oid relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (OidIsValid(relid) && OidIsValid(declared_ancestor(relid, true)))
+		reconcile_triggers(relid);
 }
 
 } // namespace polyref
 
 using namespace polyref;
 
+POLYREF_FUNCTION(polyref_on_ddl_command_start)
+{
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		elog(ERROR, "polyref.on_ddl_command_start: not fired by event trigger manager");
+	Node *parsetree = ((EventTriggerData *) fcinfo->context)->parsetree;
+	if (parsetree != nullptr && IsA(parsetree, DropStmt))
+		check_before_drop_table((DropStmt *) parsetree);
+	PG_RETURN_VOID();
+}
+
 POLYREF_FUNCTION(polyref_on_sql_drop)
 {
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		elog(ERROR, "polyref.on_sql_drop: not fired by event trigger manager");
-	EventTriggerData *event = (EventTriggerData *) fcinfo->context;
-	handle_drops(drop_behavior(event->parsetree));
+	check_after_drop(drop_behavior(((EventTriggerData *) fcinfo->context)->parsetree));
 	PG_RETURN_VOID();
 }
 
@@ -328,6 +581,8 @@ POLYREF_FUNCTION(polyref_on_ddl_command_end)
 	if (IsA(parsetree, RenameStmt) && ((RenameStmt *) parsetree)->renameType == OBJECT_COLUMN)
 		follow_column_rename((RenameStmt *) parsetree);
 	else if (IsA(parsetree, AlterTableStmt))
-		recheck_column_types((AlterTableStmt *) parsetree);
+		after_alter_table((AlterTableStmt *) parsetree);
+	else if (IsA(parsetree, CreateStmt))
+		after_create_table((CreateStmt *) parsetree);
 	PG_RETURN_VOID();
 }

@@ -14,9 +14,11 @@
 #include "boundary.hpp"
 #include "canonical_id.hpp"
 #include "catalog.hpp"
+#include "probe.hpp"
 #include "queries.hpp"
 #include "report.hpp"
 #include "spi_util.hpp"
+#include "validation.hpp"
 
 #include <cstring>
 
@@ -116,11 +118,17 @@ check_new_reference(Association *a, TriggerData *td)
 	if (target->id_match == IdMatch::CanonicalText && !canonical_key(target, id, &param))
 		report_source_violation(a, rel, row, kind, SourceViolation::MissingKey);
 
-	SpiSession spi = spi_open();
-	/* As natively, a partitioned target is read with a fresh snapshot. */
-	uint64 found = run_plan(lookup_key_plan(target), target->owner, &param, " ", target->partitioned, 1);
-	spi_close(spi);
-	if (found == 0)
+	bool found;
+	if (target->direct_probe)
+		found = probe_key(target, param);
+	else
+	{
+		SpiSession spi = spi_open();
+		/* As natively, a partitioned target is read with a fresh snapshot. */
+		found = run_plan(lookup_key_plan(target), target->owner, &param, " ", target->partitioned, 1) > 0;
+		spi_close(spi);
+	}
+	if (!found)
 		report_source_violation(a, rel, row, kind, SourceViolation::MissingKey);
 }
 
@@ -208,6 +216,11 @@ apply_action(TargetRef *target, TriggerData *td, Action action, Datum key)
 	spi_close(spi);
 }
 
+static void
+ignore_violation(Datum, Datum, const char *, const char *, Oid, void *)
+{
+}
+
 } // namespace polyref
 
 using namespace polyref;
@@ -282,17 +295,32 @@ POLYREF_FUNCTION(polyref_truncate_trigger)
 	const McxtVector<TargetRef *> *targets = catalog_targets_on(catalog, relid);
 	if (targets == nullptr)
 		return PointerGetDatum(NULL);
+	/*
+	 * Fired after every table of the command was truncated: a source
+	 * truncated with its target is empty by now.  A whole plain target has
+	 * no keys left, so any row of its kinds is a reference to a missing key;
+	 * a partition takes only some keys with it, so look for those.
+	 */
+	bool whole_plain_table = relid == RelationGetRelid(td->tg_relation) &&
+	                         td->tg_relation->rd_rel->relkind == RELKIND_RELATION;
 	SpiSession spi = spi_open();
 	for (TargetRef *target : *targets)
 	{
-		/*
-		 * Fired after every table of the command was truncated: a source
-		 * truncated with its target is empty by now.
-		 */
-		Datum values[4];
-		source_plan_params(target, nullptr, nullptr, values);
-		if (run_plan(source_plan(target, SourceStatement::TruncateProbe), target->association->source_owner, values,
-		             nullptr, true, 1) > 0)
+		bool referenced;
+		if (whole_plain_table)
+		{
+			Datum values[4];
+			source_plan_params(target, nullptr, nullptr, values);
+			referenced = run_plan(source_plan(target, SourceStatement::TruncateProbe),
+			                      target->association->source_owner, values, nullptr, true, 1) > 0;
+		}
+		else
+		{
+			ViolationScope scope;
+			scope.only_target = target;
+			referenced = find_violations(target->association, scope, 1, ignore_violation, nullptr) > 0;
+		}
+		if (referenced)
 		{
 			const char *source_name = get_rel_name(target->association->source);
 			ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

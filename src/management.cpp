@@ -11,6 +11,7 @@
 #include "boundary.hpp"
 #include "catalog.hpp"
 #include "config.hpp"
+#include "joins.hpp"
 #include "management.hpp"
 #include "spi_util.hpp"
 #include "triggers.hpp"
@@ -116,30 +117,44 @@ require_table(Oid relid)
 }
 
 /* Locks the source as ADD FOREIGN KEY does and checks that the caller owns it. */
+static void require_relation(Oid relid);
+
 static void
 lock_owned_source(Oid source, LOCKMODE mode)
 {
 	LockRelationOid(source, mode);
-	if (get_rel_relkind(source) == '\0')
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", source)));
+	require_relation(source);
 	require_table(source);
 	if (!polyref_owns_relation(source, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(source));
 }
 
 static void
+require_relation(Oid relid)
+{
+	if (get_rel_relkind(relid) == '\0')
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
+}
+
+/*
+ * Locks a target as ADD FOREIGN KEY does and checks REFERENCES on it, or on
+ * its key column (checkFkeyPermissions).  Returns the key column: the given
+ * one, or the single-column primary key.
+ */
+static const char *
 lock_referenced_target(Oid target, const char *key_column)
 {
 	LockRelationOid(target, ShareRowExclusiveLock);
-	if (get_rel_relkind(target) == '\0')
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", target)));
+	require_relation(target);
 	require_table(target);
-	/* REFERENCES on the table, or on the key column (checkFkeyPermissions). */
+	if (key_column == nullptr)
+		key_column = primary_key_column(target);
 	if (pg_class_aclcheck(target, GetUserId(), ACL_REFERENCES) == ACLCHECK_OK)
-		return;
-	AttrNumber attnum = key_column ? get_attnum(target, key_column) : InvalidAttrNumber;
+		return key_column;
+	AttrNumber attnum = get_attnum(target, key_column);
 	if (attnum == InvalidAttrNumber || pg_attribute_aclcheck(target, attnum, GetUserId(), ACL_REFERENCES) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, get_rel_name(target));
+	return key_column;
 }
 
 static ConfigAssociation
@@ -182,9 +197,7 @@ static void
 insert_kind(const ConfigAssociation *a, Oid target, const char *kind, const char *key_column)
 {
 	check_kind_label(kind);
-	lock_referenced_target(target, key_column);
-	if (key_column == nullptr)
-		key_column = primary_key_column(target);
+	key_column = lock_referenced_target(target, key_column);
 
 	/* The key must be unique and comparable with the id (42703, 42830, 42804). */
 	Oid id_type = get_atttype(a->source, existing_column(a->source, a->id_column));
@@ -221,6 +234,17 @@ insert_kind(const ConfigAssociation *a, Oid target, const char *kind, const char
 	             " VALUES ($1, $2, $3, $4, $5)",
 	             5, types, values);
 	spi_close(spi);
+}
+
+static Oid
+relation_owner_of(Oid relid)
+{
+	HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	Oid owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	return owner;
 }
 
 static bool
@@ -283,28 +307,28 @@ set_validated(Oid source, const char *name, bool validated)
 	spi_close(spi);
 }
 
-static uint64
-rows_of_kind(Association *a, const char *kind)
+/* Does any row of the source carry this kind?  (From the configuration: the target may be half gone.) */
+static bool
+rows_of_kind_remain(Oid source, const char *type_column, const char *kind)
 {
 	SpiSession spi = spi_open();
 	Oid types[1] = {TEXTOID};
 	Datum values[1] = {CStringGetTextDatum(kind)};
 	char *sql = psprintf("SELECT 1 FROM %s%s x WHERE x.%s::pg_catalog.text OPERATOR(pg_catalog.=) $1 LIMIT 1",
-	                     a->source_partitioned ? "" : "ONLY ",
-	                     quote_qualified_identifier(get_namespace_name(get_rel_namespace(a->source)),
-	                                                get_rel_name(a->source)),
-	                     quote_identifier(get_attname(a->source, a->type_attnum, false)));
-	uint64 n = query_latest(sql, 1, types, values, a->source_owner, 1);
+	                     get_rel_relkind(source) == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ",
+	                     quote_qualified_identifier(get_namespace_name(get_rel_namespace(source)), get_rel_name(source)),
+	                     quote_identifier(type_column));
+	bool remain = query_latest(sql, 1, types, values, relation_owner_of(source), 1) > 0;
 	spi_close(spi);
-	return n;
+	return remain;
 }
 
 /* Removes a kind whose target is going (drop_target, DROP TABLE ... CASCADE). */
 void
 remove_kind(Oid source, const char *name, const char *kind, Oid target)
 {
-	Association *before = resolved_association(source, name);
-	bool rows_remain = rows_of_kind(before, kind) > 0;
+	ConfigAssociation a = existing_association(source, name);
+	bool rows_remain = rows_of_kind_remain(source, a.type_column, kind);
 	Oid types[3] = {REGCLASSOID, TEXTOID, TEXTOID};
 	Datum values[3] = {ObjectIdGetDatum(source), CStringGetTextDatum(name), CStringGetTextDatum(kind)};
 	SpiSession spi = spi_open();
@@ -315,6 +339,7 @@ remove_kind(Oid source, const char *name, const char *kind, Oid target)
 	if (rows_remain)
 		set_validated(source, name, false);
 	reconcile_triggers(target);
+	join_views_refresh(source, name);
 	ereport(NOTICE, (errmsg("kind \"%s\" removed from association \"%s\" on table \"%s\"", kind, name,
 	                        get_rel_name(source)),
 	                 rows_remain ? errdetail("Rows of that kind remain; the association is marked not validated.")
@@ -365,19 +390,16 @@ POLYREF_FUNCTION(polyref_declare)
 	a.id_column = PG_ARGISNULL(5) ? psprintf("%s_id", name) : name_argument(fcinfo, 5);
 	AttrNumber type_attnum = existing_column(source, a.type_column);
 	AttrNumber id_attnum = existing_column(source, a.id_column);
-	Oid kind_type = getBaseType(get_atttype(source, type_attnum));
-	if (kind_type != TEXTOID && kind_type != VARCHAROID && !type_is_enum(kind_type) &&
-	    !IsBinaryCoercible(kind_type, TEXTOID))
-		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-		                errmsg("kind column \"%s\" of table \"%s\" has type %s", a.type_column, get_rel_name(source),
-		                       format_type_be(kind_type)),
-		                errhint("A kind column must be text, varchar, citext or an enum type.")));
+	classify_kind_column(getBaseType(get_atttype(source, type_attnum)), a.type_column, source);
 	if (config_find_association(source, name, &a, false))
 		ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT),
 		                errmsg("association \"%s\" on table \"%s\" already exists", name, get_rel_name(source))));
 
 	a.on_delete = on_delete;
 	a.on_update = on_update;
+	/* Rights on every target first, so that a refusal names what is missing and creates nothing. */
+	for (int i = 0; i < ntargets; i++)
+		lock_referenced_target(DatumGetObjectId(targets[i]), nullptr);
 	char *created_index = create_index ? ensure_kind_id_index(source, type_attnum, id_attnum) : nullptr;
 	{
 		Oid types[10] = {REGCLASSOID, TEXTOID, NAMEOID, NAMEOID, TEXTOID, TEXTOID, BOOLOID, BOOLOID, BOOLOID, NAMEOID};
@@ -417,7 +439,7 @@ POLYREF_FUNCTION(polyref_declare)
 	for (int i = 0; i < ntargets; i++)
 		reconcile_triggers(DatumGetObjectId(targets[i]));
 	if (validate)
-		validate_rows(resolved_association(source, name), nullptr);
+		validate_rows(resolved_association(source, name), ViolationScope{});
 	PG_RETURN_VOID();
 }
 
@@ -430,12 +452,14 @@ POLYREF_FUNCTION(polyref_add_target)
 	Oid target = PG_GETARG_OID(2);
 	lock_owned_source(source, ShareRowExclusiveLock);
 	ConfigAssociation a = existing_association(source, name);
+	require_relation(target);
 	char *kind = PG_ARGISNULL(3) ? get_rel_name(target) : text_argument(fcinfo, 3);
 	const char *key_column = PG_ARGISNULL(4) ? nullptr : name_argument(fcinfo, 4);
 	insert_kind(&a, target, kind, key_column);
 	reconcile_triggers(target);
+	join_views_refresh(source, name);
 	if (a.validated)
-		validate_rows(resolved_association(source, name), kind);
+		validate_rows(resolved_association(source, name), ViolationScope{kind});
 	PG_RETURN_VOID();
 }
 
@@ -466,6 +490,7 @@ void
 polyref::remove_association(Oid source, const char *name)
 {
 	ConfigAssociation a = existing_association(source, name);
+	join_views_drop(source, name);
 	int n;
 	ConfigKind *kinds = config_kinds(source, name, &n);
 	for (int i = 0; i < n; i++)
@@ -512,7 +537,7 @@ POLYREF_FUNCTION(polyref_validate)
 	Association *a = resolved_association(source, name);
 	for (int t = 0; t < a->ntargets; t++)
 		LockRelationOid(a->targets[t]->relid, RowShareLock);
-	validate_rows(a, nullptr);
+	validate_rows(a, ViolationScope{});
 	set_validated(source, name, true);
 	PG_RETURN_VOID();
 }
@@ -549,7 +574,7 @@ POLYREF_FUNCTION(polyref_orphans)
 	Association *a = resolved_association(source, name);
 	InitMaterializedSRF(fcinfo, 0);
 	OrphanSink sink{(ReturnSetInfo *) fcinfo->resultinfo};
-	find_violations(a, nullptr, 0, emit_orphan, &sink);
+	find_violations(a, ViolationScope{}, 0, emit_orphan, &sink);
 	return (Datum) 0;
 }
 
@@ -613,5 +638,6 @@ POLYREF_FUNCTION(polyref_rename_kind)
 		elog(ERROR, "polyref: renaming the kind in the rows failed: %s", SPI_result_code_string(rc));
 	uint64 changed = SPI_processed;
 	spi_close(spi);
+	join_views_refresh(source, name);
 	PG_RETURN_INT64((int64) changed);
 }

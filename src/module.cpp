@@ -4,6 +4,7 @@
  */
 #include "boundary.hpp"
 #include "catalog.hpp"
+#include "locked_keys.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -15,6 +16,7 @@ void
 _PG_init(void)
 {
 	polyref::catalog_init();
+	polyref::locked_keys_init();
 }
 
 /*

@@ -20,6 +20,42 @@ enum TriggerFunction
 	TruncateFunction,
 };
 
+/* Set while polyref drops a trigger of its own, so that the DROP TRIGGER guard lets it through. */
+static bool dropping_own_trigger = false;
+
+bool
+polyref_is_dropping_its_trigger()
+{
+	return dropping_own_trigger;
+}
+
+/*
+ * Is relid a partition (at any depth) of a declared target?  Statement
+ * triggers are not cloned to partitions, and TRUNCATE can name a partition
+ * directly: each partition carries its own polyref_truncate.
+ */
+static bool
+partition_of_target(Oid relid)
+{
+	if (!get_rel_relispartition(relid))
+		return false;
+	List *ancestors = get_partition_ancestors(relid);
+	int n = list_length(ancestors);
+	Datum *relids = (Datum *) palloc(sizeof(Datum) * (n + 1));
+	ListCell *cell;
+	int i = 0;
+	foreach (cell, ancestors)
+		relids[i++] = ObjectIdGetDatum(lfirst_oid(cell));
+	Oid types[1] = {OIDARRAYOID};
+	Datum values[1] = {PointerGetDatum(construct_array(relids, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT))};
+	SpiSession spi = spi_open();
+	bool found = query_latest("SELECT 1 FROM polyref.config_kind"
+	                          " WHERE target::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)",
+	                          1, types, values, config_owner(), 1) > 0;
+	spi_close(spi);
+	return found;
+}
+
 struct WantedTrigger
 {
 	const char *name;
@@ -92,6 +128,7 @@ wanted_triggers(Oid relid, int *count)
 		w->initially_deferred = a->initially_deferred;
 		w->defined_by = get_rel_name(a->source);
 	}
+	is_target |= partition_of_target(relid);
 	if (action_events != 0)
 		wanted[nwanted++] = WantedTrigger{actions_trigger_name, ActionFunction, action_events, false, false, nullptr};
 	if (is_target)
@@ -99,6 +136,17 @@ wanted_triggers(Oid relid, int *count)
 			WantedTrigger{truncate_trigger_name, TruncateFunction, TRIGGER_TYPE_TRUNCATE, false, false, nullptr};
 	*count = nwanted;
 	return wanted;
+}
+
+/*
+ * pg_trigger.tgenabled wanted.  TRUNCATE is refused even under
+ * session_replication_role = replica, as natively, where the check is not a
+ * trigger at all; the others fire like native RI triggers, in origin mode.
+ */
+static char
+enabled_state(const WantedTrigger *w)
+{
+	return w->function == TruncateFunction ? TRIGGER_FIRES_ALWAYS : TRIGGER_FIRES_ON_ORIGIN;
 }
 
 static char *
@@ -167,7 +215,7 @@ reconcile_triggers(Oid relid)
 	/* The table's own triggers (not the clones on its partitions). */
 	Oid types[1] = {OIDOID};
 	Datum values[1] = {ObjectIdGetDatum(relid)};
-	uint64 n = query_latest("SELECT tgname::pg_catalog.text, tgfoid, tgtype, tgdeferrable, tginitdeferred"
+	uint64 n = query_latest("SELECT tgname::pg_catalog.text, tgfoid, tgtype, tgdeferrable, tginitdeferred, tgenabled"
 	                        "  FROM pg_catalog.pg_trigger"
 	                        " WHERE tgrelid OPERATOR(pg_catalog.=) $1 AND tgparentid OPERATOR(pg_catalog.=) 0",
 	                        1, types, values, GetUserId(), 0);
@@ -182,6 +230,7 @@ reconcile_triggers(Oid relid)
 		int16 type = DatumGetInt16(SPI_getbinval(tuple, existing->tupdesc, 3, &isnull));
 		bool deferrable = DatumGetBool(SPI_getbinval(tuple, existing->tupdesc, 4, &isnull));
 		bool initially_deferred = DatumGetBool(SPI_getbinval(tuple, existing->tupdesc, 5, &isnull));
+		char enabled = DatumGetChar(SPI_getbinval(tuple, existing->tupdesc, 6, &isnull));
 		const WantedTrigger *match = nullptr;
 		int w;
 		for (w = 0; w < nwanted; w++)
@@ -202,17 +251,42 @@ reconcile_triggers(Oid relid)
 		}
 		int16 events = type & (TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE | TRIGGER_TYPE_TRUNCATE);
 		if (match != nullptr && function == functions[match->function] && events == match->events &&
-		    deferrable == match->deferrable && initially_deferred == match->initially_deferred)
+		    deferrable == match->deferrable && initially_deferred == match->initially_deferred &&
+		    enabled == enabled_state(match))
 		{
 			satisfied[w] = true;
 			continue;
 		}
-		run_sql_as(psprintf("DROP TRIGGER %s ON %s", quote_identifier(name), table), owner);
+		dropping_own_trigger = true;
+		PG_TRY();
+		{
+			run_sql_as(psprintf("DROP TRIGGER %s ON %s", quote_identifier(name), table), owner);
+		}
+		PG_FINALLY();
+		{
+			dropping_own_trigger = false;
+		}
+		PG_END_TRY();
 	}
 	for (int w = 0; w < nwanted; w++)
 		if (!satisfied[w])
+		{
 			run_sql_as(create_trigger_sql(relid, &wanted[w]), owner);
+			if (enabled_state(&wanted[w]) == TRIGGER_FIRES_ALWAYS)
+				run_sql_as(psprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER %s", table, quote_identifier(wanted[w].name)),
+				           owner);
+		}
 	spi_close(spi);
+
+	/* The partitions of a partitioned target need their own TRUNCATE guard. */
+	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+	{
+		List *partitions = find_all_inheritors(relid, NoLock, NULL);
+		ListCell *cell;
+		foreach (cell, partitions)
+			if (lfirst_oid(cell) != relid)
+				reconcile_triggers(lfirst_oid(cell));
+	}
 }
 
 bool

@@ -21,6 +21,9 @@ namespace polyref {
 /* Creates and drops polyref's triggers on relid until they match the configuration. */
 void reconcile_triggers(Oid relid);
 
+/* True while polyref itself is dropping one of its triggers (the DROP TRIGGER guard lets it). */
+bool polyref_is_dropping_its_trigger();
+
 /* Whether the configuration still needs a trigger of this name on relid. */
 bool trigger_required(Oid relid, const char *trigger_name);
 

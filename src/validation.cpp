@@ -47,8 +47,21 @@ run_check_query(const char *sql, int nargs, Oid *types, Datum *values, Oid role,
 	return SPI_processed;
 }
 
+/*
+ * The sink runs in the caller's memory: what it keeps must outlive this
+ * function's SPI session.
+ */
 static void
-emit_rows(Oid target, ViolationSink found, void *context, uint64 *count, long limit)
+emit(ViolationSink found, MemoryContext caller_memory, Datum tableoid, Datum ctid, const char *kind, const char *id,
+     Oid target, void *context)
+{
+	MemoryContext spi_memory = MemoryContextSwitchTo(caller_memory);
+	found(tableoid, ctid, kind, id, target, context);
+	MemoryContextSwitchTo(spi_memory);
+}
+
+static void
+emit_rows(Oid target, ViolationSink found, MemoryContext caller_memory, void *context, uint64 *count, long limit)
 {
 	SPITupleTable *rows = SPI_tuptable;
 	uint64 n = SPI_processed;
@@ -57,8 +70,8 @@ emit_rows(Oid target, ViolationSink found, void *context, uint64 *count, long li
 		bool isnull;
 		Datum tableoid = SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull);
 		Datum ctid = SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull);
-		found(tableoid, ctid, SPI_getvalue(rows->vals[i], rows->tupdesc, 3),
-		      SPI_getvalue(rows->vals[i], rows->tupdesc, 4), target, context);
+		emit(found, caller_memory, tableoid, ctid, SPI_getvalue(rows->vals[i], rows->tupdesc, 3),
+		     SPI_getvalue(rows->vals[i], rows->tupdesc, 4), target, context);
 		(*count)++;
 	}
 }
@@ -75,19 +88,23 @@ source_owner_reads(TargetRef *target)
 }
 
 uint64
-find_violations(Association *a, const char *only_kind, long limit, ViolationSink found, void *context)
+find_violations(Association *a, const ViolationScope &scope, long limit, ViolationSink found, void *context)
 {
-	const char *source = relation_sql(a->source, a->source_partitioned);
+	const char *only_kind = scope.only_kind;
+	const char *source = OidIsValid(scope.scan_relid)
+	                         ? relation_sql(scope.scan_relid, get_rel_relkind(scope.scan_relid) == RELKIND_PARTITIONED_TABLE)
+	                         : relation_sql(a->source, a->source_partitioned);
 	const char *type_column = quote_identifier(get_attname(a->source, a->type_attnum, false));
 	const char *id_column = quote_identifier(get_attname(a->source, a->id_attnum, false));
 	const char *select = psprintf("SELECT x.tableoid::pg_catalog.regclass, x.ctid, x.%s::pg_catalog.text,"
 	                              " x.%s::pg_catalog.text",
 	                              type_column, id_column);
 	uint64 count = 0;
+	MemoryContext caller_memory = CurrentMemoryContext;
 	SpiSession spi = spi_open();
 
 	/* Half-NULL pairs and undeclared kinds. */
-	if (only_kind == nullptr)
+	if (only_kind == nullptr && scope.only_target == nullptr)
 	{
 		const char **labels = (const char **) palloc(sizeof(char *) * (a->nkinds + 1));
 		for (int k = 0; k < a->nkinds; k++)
@@ -98,13 +115,15 @@ find_violations(Association *a, const char *only_kind, long limit, ViolationSink
 		                     " OR (x.%s IS NOT NULL AND NOT x.%s::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($1))",
 		                     select, source, type_column, id_column, type_column, type_column);
 		run_check_query(sql, 1, types, values, a->source_owner, limit);
-		emit_rows(InvalidOid, found, context, &count, limit);
+		emit_rows(InvalidOid, found, caller_memory, context, &count, limit);
 	}
 
 	/* Rows whose key is missing from their kind's target. */
 	for (int t = 0; t < a->ntargets && (limit == 0 || count < (uint64) limit); t++)
 	{
 		TargetRef *target = a->targets[t];
+		if (scope.only_target != nullptr && scope.only_target != target)
+			continue;
 		const char **labels = (const char **) palloc(sizeof(char *) * (a->nkinds + 1));
 		int nlabels = 0;
 		for (int k = 0; k < a->nkinds; k++)
@@ -130,10 +149,23 @@ find_violations(Association *a, const char *only_kind, long limit, ViolationSink
 			char *sql = psprintf("%s FROM %s x WHERE %s AND NOT EXISTS (SELECT 1 FROM %s t WHERE %s)", select,
 			                     source, of_kinds, relation_sql(target->relid, target->partitioned), match.data);
 			run_check_query(sql, 1, types, values, a->source_owner, limit);
-			emit_rows(target->relid, found, context, &count, limit);
+			emit_rows(target->relid, found, caller_memory, context, &count, limit);
 			continue;
 		}
-		/* The source's owner may not read the target: probe each key as the target's owner. */
+		/*
+		 * The source's owner may not read the target: look each key up as the
+		 * target's owner (without locking: validation reads, as natively).
+		 */
+		StringInfoData lookup;
+		initStringInfo(&lookup);
+		appendStringInfo(&lookup, "SELECT 1 FROM %s t WHERE ", relation_sql(target->relid, target->partitioned));
+		generate_operator_clause(&lookup, psprintf("t.%s", quote_identifier(get_attname(target->relid, target->key_attnum, false))),
+		                         target->key_type, target->lookup_operator, "$1", target->lookup_param_type);
+		UserSwitch as_target_owner = become_owner(target->owner);
+		SPIPlanPtr lookup_plan = SPI_prepare(lookup.data, 1, &target->lookup_param_type);
+		restore_user(as_target_owner);
+		if (lookup_plan == NULL)
+			elog(ERROR, "polyref: SPI_prepare failed for \"%s\"", lookup.data);
 		char *sql = psprintf("%s, x.%s FROM %s x WHERE %s", select, id_column, source, of_kinds);
 		uint64 n = run_check_query(sql, 1, types, values, a->source_owner, 0);
 		SPITupleTable *rows = SPI_tuptable;
@@ -146,17 +178,17 @@ find_violations(Association *a, const char *only_kind, long limit, ViolationSink
 			if (present)
 			{
 				UserSwitch saved = become_owner(target->owner);
-				int rc = SPI_execute_snapshot(lookup_key_plan(target), &key, NULL, GetLatestSnapshot(),
-				                              InvalidSnapshot, true, false, 1);
+				int rc = SPI_execute_snapshot(lookup_plan, &key, NULL, GetLatestSnapshot(), InvalidSnapshot, true,
+				                              false, 1);
 				restore_user(saved);
 				present = rc == SPI_OK_SELECT && SPI_processed > 0;
 			}
 			if (!present)
 			{
-				found(SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull),
-				      SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull),
-				      SPI_getvalue(rows->vals[i], rows->tupdesc, 3), SPI_getvalue(rows->vals[i], rows->tupdesc, 4),
-				      target->relid, context);
+				emit(found, caller_memory, SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull),
+				     SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull),
+				     SPI_getvalue(rows->vals[i], rows->tupdesc, 3), SPI_getvalue(rows->vals[i], rows->tupdesc, 4),
+				     target->relid, context);
 				count++;
 			}
 		}
@@ -186,10 +218,10 @@ remember_first(Datum, Datum, const char *kind, const char *id, Oid target, void 
 }
 
 void
-validate_rows(Association *a, const char *only_kind)
+validate_rows(Association *a, const ViolationScope &scope)
 {
 	FirstViolation first{};
-	find_violations(a, only_kind, 1, remember_first, &first);
+	find_violations(a, scope, 1, remember_first, &first);
 	if (!first.found)
 		return;
 	Relation source = table_open(a->source, AccessShareLock);

@@ -1,0 +1,31 @@
+/*
+ * probe.hpp — the source check without SPI.
+ *
+ * The check of a new reference is "SELECT 1 FROM target WHERE key = $1 FOR
+ * KEY SHARE", run as the target's owner, per row.  Almost all of its cost is
+ * the executor being set up and torn down around one index lookup.  Where it
+ * is exactly equivalent, polyref instead descends the key's unique index
+ * itself and locks the row it finds FOR KEY SHARE, with the snapshot, the
+ * wait, the update-chain recheck and the serialization errors that
+ * ExecLockRows would give (PostgreSQL 19 does the same for native foreign
+ * keys: ri_FastPathCheck).
+ *
+ * Exactly equivalent means: a plain heap table (not partitioned), a btree
+ * key index, built-in comparison functions (no user code would have run as
+ * the owner), an id that needs no conversion, and an owner who holds SELECT
+ * and UPDATE on the target (what FOR KEY SHARE needs; otherwise the SPI path
+ * raises the same permission error native foreign keys raise).
+ */
+#pragma once
+
+#include "catalog.hpp"
+
+namespace polyref {
+
+/* Decides target->direct_probe and fills what the probe needs (catalog build). */
+void prepare_direct_probe(TargetRef *target, Oid id_type);
+
+/* Is there a live row with this key?  Locks it FOR KEY SHARE if so. */
+bool probe_key(TargetRef *target, Datum key);
+
+} // namespace polyref
