@@ -123,6 +123,12 @@ AS 'MODULE_PATHNAME', 'polyref_orphans' LANGUAGE C;
 CREATE FUNCTION polyref.rename_kind(source regclass, name text, old_kind text, new_kind text)
 RETURNS bigint AS 'MODULE_PATHNAME', 'polyref_rename_kind' LANGUAGE C;
 
+-- Adopting a table an ORM filled: proposes declarations (reads only, as the caller).
+CREATE FUNCTION polyref.discover(schemas text[] DEFAULT NULL)
+RETURNS TABLE (source regclass, association text, type_column name, id_column name, kind text,
+               target regclass, rows bigint, orphans bigint, declaration text)
+AS 'MODULE_PATHNAME', 'polyref_discover' LANGUAGE C STABLE;
+
 -- ---------------------------------------------------------------------------
 -- Enforcement.  declare installs, on each table an association touches:
 --   "<association>"  a constraint trigger (deferrable as declared) that checks
