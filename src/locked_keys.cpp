@@ -17,13 +17,17 @@ struct LockedKey
 	Datum key;
 };
 
-/* 2^17 slots of 24 bytes: 3 MB, filled to three quarters at most. */
-constexpr size_t slot_count = size_t(1) << 17;
-constexpr size_t max_remembered = slot_count / 4 * 3;
+/*
+ * Starts at 256 slots (a single-row transaction pays for 6 kB, not for the
+ * whole table) and doubles at three quarters full, up to 2^17 slots of 24
+ * bytes: 3 MB, 98304 keys.
+ */
+constexpr size_t initial_slots = 256;
+constexpr size_t max_slots = size_t(1) << 17;
 
 struct LockedKeyTable
 {
-	McxtVector<LockedKey> *slots;
+	McxtVector<LockedKey> *slots; /* a power of two */
 	size_t used;
 };
 
@@ -31,10 +35,42 @@ struct LockedKeyTable
 LockedKeyTable *table = nullptr;
 
 size_t
-slot_of(Oid target, Datum key)
+slot_of(Oid target, Datum key, size_t nslots)
 {
 	uint64 hash = hash_bytes_uint32_extended(target, (uint64) key);
-	return (size_t) hash & (slot_count - 1);
+	return (size_t) hash & (nslots - 1);
+}
+
+/* Where (target, key) is, or the empty slot where it would go. */
+LockedKey &
+find_slot(McxtVector<LockedKey> &slots, Oid target, Datum key)
+{
+	size_t mask = slots.size() - 1;
+	for (size_t i = slot_of(target, key, slots.size());; i = (i + 1) & mask)
+	{
+		LockedKey &slot = slots[i];
+		if (slot.target == InvalidOid || (slot.target == target && slot.key == key))
+			return slot;
+	}
+}
+
+/* Doubles the table, re-inserting every key; false when it is at its largest. */
+bool
+grow(LockedKeyTable *t)
+{
+	size_t size = t->slots->size();
+	if (size >= max_slots)
+		return false;
+	McxtVector<LockedKey> *bigger =
+		make_in_context<McxtVector<LockedKey>>(GetMemoryChunkContext(t->slots));
+	bigger->resize(size * 2, LockedKey{InvalidOid, {}, 0});
+	for (const LockedKey &slot : *t->slots)
+		if (slot.target != InvalidOid)
+			find_slot(*bigger, slot.target, slot.key) = slot;
+	t->slots->clear();
+	t->slots->shrink_to_fit();
+	t->slots = bigger;
+	return true;
 }
 
 LockedKeyTable *
@@ -45,7 +81,7 @@ table_for_transaction()
 	MemoryContext memory = AllocSetContextCreate(TopTransactionContext, "polyref locked keys", ALLOCSET_DEFAULT_SIZES);
 	LockedKeyTable *fresh = (LockedKeyTable *) MemoryContextAllocZero(memory, sizeof(LockedKeyTable));
 	fresh->slots = make_in_context<McxtVector<LockedKey>>(memory);
-	fresh->slots->resize(slot_count, LockedKey{InvalidOid, {}, 0});
+	fresh->slots->resize(initial_slots, LockedKey{InvalidOid, {}, 0});
 	table = fresh;
 	return table;
 }
@@ -83,42 +119,30 @@ locked_keys_find(Oid target, Datum key, ItemPointer tid)
 {
 	if (table == nullptr)
 		return false;
-	const McxtVector<LockedKey> &slots = *table->slots;
-	for (size_t i = slot_of(target, key);; i = (i + 1) & (slot_count - 1))
-	{
-		const LockedKey &slot = slots[i];
-		if (slot.target == InvalidOid)
-			return false;
-		if (slot.target == target && slot.key == key)
-		{
-			*tid = slot.tid;
-			return true;
-		}
-	}
+	const LockedKey &slot = find_slot(*table->slots, target, key);
+	if (slot.target == InvalidOid)
+		return false;
+	*tid = slot.tid;
+	return true;
 }
 
 void
 locked_keys_remember(Oid target, Datum key, ItemPointer tid)
 {
 	LockedKeyTable *t = table_for_transaction();
-	McxtVector<LockedKey> &slots = *t->slots;
-	for (size_t i = slot_of(target, key);; i = (i + 1) & (slot_count - 1))
+	LockedKey *slot = &find_slot(*t->slots, target, key);
+	if (slot->target == InvalidOid)
 	{
-		LockedKey &slot = slots[i];
-		if (slot.target == target && slot.key == key)
+		if ((t->used + 1) * 4 > t->slots->size() * 3)
 		{
-			slot.tid = *tid; /* a newer version was locked */
-			return;
+			if (!grow(t))
+				return; /* full: stop remembering */
+			slot = &find_slot(*t->slots, target, key);
 		}
-		if (slot.target == InvalidOid)
-		{
-			if (t->used >= max_remembered)
-				return;
-			slot = LockedKey{target, *tid, key};
-			t->used++;
-			return;
-		}
+		t->used++;
 	}
+	/* A new key, or a newer version of a remembered one. */
+	*slot = LockedKey{target, *tid, key};
 }
 
 void

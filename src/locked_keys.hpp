@@ -17,7 +17,8 @@
  *    back to a full probe.
  *  - A subtransaction abort releases the locks it took: everything is
  *    forgotten then.  Transaction end frees the table with its context.
- *  - Bounded: at most max_remembered keys (a few MB), then it stops growing.
+ *  - Bounded: it starts small and grows to at most 98304 keys (3 MB), then
+ *    stops remembering new ones.
  *    Only keys of pass-by-value types (integers, the usual ids) are kept.
  *
  * The table lives in a Boost.Container vector drawn from a child of
