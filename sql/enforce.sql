@@ -287,6 +287,16 @@ SELECT ref_type, ref_id FROM ci_comments ORDER BY id;
 -- and a change of case only is a change of kind.
 UPDATE ci_comments SET ref_type = 'POST' WHERE ref_type = 'Post';
 \echo :LAST_ERROR_SQLSTATE
+-- The target side compares kinds exactly too: deleting the referenced
+-- post 1 is refused, while a row of kind 'post' (lower case, loaded under
+-- replica) would not hold it; an unreferenced post goes.
+BEGIN;
+SET CONSTRAINTS ci_ref IMMEDIATE;
+DELETE FROM posts WHERE id = 1;
+ROLLBACK;
+INSERT INTO posts VALUES (77);
+DELETE FROM posts WHERE id = 77;
+SELECT count(*) AS post_77 FROM posts WHERE id = 77;
 
 -- enum: kinds must be labels of the type; enforcement works as for text,
 -- and a label that is not a declared kind is refused.

@@ -215,10 +215,11 @@ CREATE FUNCTION polyref.canonical_key(id text, key anyelement)
 RETURNS anyelement AS 'MODULE_PATHNAME', 'polyref_canonical_key'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
--- A security_invoker view, <source>_<name> in the source's schema by default
--- (view_name may be schema-qualified): every column of source, target_kind
--- and target, one UNION ALL branch per kind.  Called again for its own view,
--- it brings it up to date.
+-- A security_invoker view, owned by the source's owner: every column of
+-- source, target_kind and target, one UNION ALL branch per kind.  Named
+-- <source>_<name> by default; view_name is read as a (possibly qualified)
+-- name, an unqualified one going in the source's schema.  Called again for
+-- its own view, it brings it up to date (the source's new columns too).
 CREATE FUNCTION polyref.create_join_view(source regclass, name text, view_name text DEFAULT NULL)
 RETURNS regclass AS 'MODULE_PATHNAME', 'polyref_create_join_view' LANGUAGE C;
 

@@ -423,7 +423,8 @@ finish_targets(Association *a)
 				n++;
 			}
 		target->nkinds = n;
-		Oid value_type = a->type_class == KindColumnClass::Enum ? a->type_type : TEXTOID;
+		/* text and varchar compare as text; an enum or citext in its own type (its = takes its own type). */
+		Oid value_type = a->type_class == KindColumnClass::Text ? TEXTOID : a->type_type;
 		target->kind_values = make_array(values, n, value_type);
 		target->kind_labels = make_array(labels, n, TEXTOID);
 	}

@@ -1038,6 +1038,8 @@ POLYREF_FUNCTION(polyref_create_join_view)
 	if (OidIsValid(existing) && view_recorded_for(existing, &recorded_source, &recorded_name) &&
 	    recorded_source == source && strcmp(recorded_name, name) == 0)
 		PG_RETURN_OID(rewrite_view(a, existing));
+	if (OidIsValid(existing))
+		ereport(ERROR, (errcode(ERRCODE_DUPLICATE_TABLE), errmsg("relation \"%s\" already exists", view_name)));
 
 	/* Made as the source's owner, like the rest of what the association installs. */
 	SpiSession spi = spi_open();
@@ -1088,14 +1090,33 @@ mermaid_text(const char *text)
 	return out.data;
 }
 
-/* A Mermaid entity name: a word (hyphens allowed), else double-quoted. */
+/*
+ * A Mermaid entity name: a word (hyphens allowed), else double-quoted, where
+ * Mermaid takes anything but a double quote, %, a backslash or a line break
+ * (those become ' and _).
+ */
 const char *
 mermaid_name(const char *name)
 {
 	bool plain = is_word_start(name[0]);
 	for (const char *p = name; *p && plain; p++)
 		plain = is_word_char(*p) || *p == '-';
-	return plain ? name : psprintf("\"%s\"", mermaid_text(name));
+	if (plain)
+		return name;
+	StringInfoData out;
+	initStringInfo(&out);
+	appendStringInfoChar(&out, '"');
+	for (const char *p = name; *p; p++)
+	{
+		if (*p == '"')
+			appendStringInfoChar(&out, '\'');
+		else if (*p == '%' || *p == '\\' || (unsigned char) *p < ' ')
+			appendStringInfoChar(&out, '_');
+		else
+			appendStringInfoChar(&out, *p);
+	}
+	appendStringInfoChar(&out, '"');
+	return out.data;
 }
 
 /* An AML identifier: [a-zA-Z_][a-zA-Z0-9_#]* and no keyword, else "..." with \ and " escaped. */

@@ -201,7 +201,7 @@ source_plan(TargetRef *target, SourceStatement which)
 		appendStringInfoString(&sql, " FOR KEY SHARE OF x");
 
 	Oid key_param = target->id_match == IdMatch::CanonicalText ? TEXTOID : target->key_type;
-	Oid kinds_type = a->type_class == KindColumnClass::Enum ? get_array_type(a->type_type) : TEXTARRAYOID;
+	Oid kinds_type = a->type_class == KindColumnClass::Text ? TEXTARRAYOID : get_array_type(a->type_type);
 	Oid argtypes[4] = {kinds_type, key_param, TEXTARRAYOID, key_param};
 	int nargs = which == SourceStatement::CascadeUpdate ? 4 : (a->type_class == KindColumnClass::Citext ? 3 : 2);
 	if (which == SourceStatement::TruncateProbe && a->type_class != KindColumnClass::Citext)
