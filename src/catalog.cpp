@@ -6,6 +6,7 @@
 
 #include "probe.hpp"
 #include "spi_util.hpp"
+#include "sql_names.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -41,17 +42,6 @@ static Oid
 config_kind_relid()
 {
 	return get_relname_relid("config_kind", polyref_namespace());
-}
-
-static Oid
-relation_owner(Oid relid)
-{
-	HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	Oid owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
-	ReleaseSysCache(tuple);
-	return owner;
 }
 
 Oid

@@ -12,6 +12,7 @@
  */
 #include "boundary.hpp"
 #include "catalog.hpp"
+#include "sql_names.hpp"
 
 #include <cctype>
 #include <cstring>
@@ -206,12 +207,6 @@ find_pairs(Datum schemas, bool schemas_null, int *count)
 	return pairs;
 }
 
-static const char *
-qualified_name(Oid relid)
-{
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
-}
-
 static bool
 single_column_index(Oid index)
 {
@@ -274,7 +269,7 @@ static KindFound *
 read_kinds(const ColumnPair *pair, int *count)
 {
 	MemoryContext caller_memory = CurrentMemoryContext;
-	const char *source = qualified_name(pair->source);
+	const char *source = qualified_relation(pair->source);
 	const char *type_column = quote_identifier(pair->type_column);
 	const char *id_column = quote_identifier(pair->id_column);
 	char *sql = psprintf("SELECT DISTINCT x.%s::pg_catalog.text COLLATE \"C\" FROM %s x WHERE x.%s IS NOT NULL ORDER BY 1",
@@ -305,7 +300,7 @@ read_kinds(const ColumnPair *pair, int *count)
 		k->orphans = count_query(psprintf("SELECT pg_catalog.count(*) %s AND x.%s IS NOT NULL AND NOT EXISTS"
 		                                  " (SELECT 1 FROM %s t WHERE t.%s::pg_catalog.text OPERATOR(pg_catalog.=)"
 		                                  " x.%s::pg_catalog.text)",
-		                                  of_kind, id_column, qualified_name(k->target), key, id_column),
+		                                  of_kind, id_column, qualified_relation(k->target), key, id_column),
 		                         k->kind);
 	}
 	*count = (int) n;
@@ -326,13 +321,13 @@ declaration(const ColumnPair *pair, const KindFound *kinds, int n)
 		orphans |= kinds[i].orphans > 0;
 		if (!OidIsValid(kinds[i].target))
 			continue;
-		appendStringInfo(&targets, "%s%s", mapped ? ", " : "", quote_literal_cstr(qualified_name(kinds[i].target)));
+		appendStringInfo(&targets, "%s%s", mapped ? ", " : "", quote_literal_cstr(qualified_relation(kinds[i].target)));
 		appendStringInfo(&labels, "%s%s", mapped ? ", " : "", quote_literal_cstr(kinds[i].kind));
 		mapped++;
 	}
 	StringInfoData call;
 	initStringInfo(&call);
-	appendStringInfo(&call, "SELECT polyref.declare(%s, %s", quote_literal_cstr(qualified_name(pair->source)),
+	appendStringInfo(&call, "SELECT polyref.declare(%s, %s", quote_literal_cstr(qualified_relation(pair->source)),
 	                 quote_literal_cstr(pair->association));
 	if (mapped > 0)
 		appendStringInfo(&call, ", targets => ARRAY[%s]::regclass[], kinds => ARRAY[%s]", targets.data, labels.data);

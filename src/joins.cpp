@@ -18,6 +18,8 @@
  * is 42804.  Each id is converted to a key here, in C, so that every lookup is
  * "key = $1" or "key = ANY ($1)" on the key's unique index.
  */
+#include "arguments.hpp"
+#include "sql_names.hpp"
 #include "boundary.hpp"
 #include "canonical_id.hpp"
 #include "catalog.hpp"
@@ -41,77 +43,11 @@ namespace polyref {
  * Small helpers
  */
 
-static void
-require_argument(FunctionCallInfo fcinfo, int argno, const char *argname)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-		                errmsg("argument \"%s\" of %s must not be null", argname,
-		                       get_func_name(fcinfo->flinfo->fn_oid))));
-}
-
-static char *
-text_argument(FunctionCallInfo fcinfo, int argno)
-{
-	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
-}
-
-static Oid
-existing_relation(Oid relid)
-{
-	if (get_rel_relkind(relid) == '\0')
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
-	return relid;
-}
-
-static Oid
-owner_of(Oid relid)
-{
-	HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	Oid owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
-	ReleaseSysCache(tuple);
-	return owner;
-}
-
-/* "schema"."table" */
-static char *
-qualified_relation(Oid relid)
-{
-	char *name = get_rel_name(relid);
-	char *schema = name ? get_namespace_name(get_rel_namespace(relid)) : nullptr;
-	if (name == nullptr || schema == nullptr)
-		elog(ERROR, "polyref: relation %u has gone", relid);
-	return quote_qualified_identifier(schema, name);
-}
-
 /* [ONLY] "schema"."table": as enforcement reads it (partitioned tables whole, others alone). */
 static void
-append_relation(StringInfo sql, Oid relid, bool partitioned)
+append_relation(StringInfo sql, Oid relid, bool)
 {
-	if (!partitioned)
-		appendStringInfoString(sql, "ONLY ");
-	appendStringInfoString(sql, qualified_relation(relid));
-}
-
-static char *
-qualified_column(const char *alias, Oid relid, AttrNumber attnum)
-{
-	return psprintf("%s.%s", alias, quote_identifier(get_attname(relid, attnum, false)));
-}
-
-/* OPERATOR("schema".=) */
-static void
-append_operator(StringInfo sql, Oid operator_oid)
-{
-	HeapTuple tuple = SearchSysCache1(OPEROID, ObjectIdGetDatum(operator_oid));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for operator %u", operator_oid);
-	Form_pg_operator op = (Form_pg_operator) GETSTRUCT(tuple);
-	appendStringInfo(sql, "OPERATOR(%s.%s)", quote_identifier(get_namespace_name(op->oprnamespace)),
-	                 NameStr(op->oprname));
-	ReleaseSysCache(tuple);
+	appendStringInfoString(sql, scanned_relation(relid));
 }
 
 static char *
@@ -876,7 +812,7 @@ rewrite_view(Association *a, Oid view)
 	char *schema = get_namespace_name(get_rel_namespace(view));
 	char *name = get_rel_name(view);
 	const char *qualified_view = quote_qualified_identifier(schema, name);
-	Oid owner = owner_of(view);
+	Oid owner = relation_owner(view);
 	LockRelationOid(view, AccessExclusiveLock);
 	if (view_columns_current(view, a->source))
 	{
@@ -939,7 +875,7 @@ join_views_drop(Oid source, const char *name)
 		{
 			/* As its owner: the view is the association's, whoever now owns the source. */
 			const char *qualified_view = qualified_relation(views[i]);
-			Oid owner = owner_of(views[i]);
+			Oid owner = relation_owner(views[i]);
 			SpiSession spi = spi_open();
 			run_sql_as(psprintf("DROP VIEW %s", qualified_view), owner);
 			spi_close(spi);
@@ -1043,7 +979,7 @@ POLYREF_FUNCTION(polyref_create_join_view)
 
 	/* Made as the source's owner, like the rest of what the association installs. */
 	SpiSession spi = spi_open();
-	run_sql_as(create_view_statement(qualified_view, a, false), owner_of(source));
+	run_sql_as(create_view_statement(qualified_view, a, false), relation_owner(source));
 	spi_close(spi);
 	CommandCounterIncrement();
 	Oid view = get_relname_relid(view_name, schema);

@@ -8,12 +8,14 @@
  * its owner and brings the triggers in line.  An error anywhere aborts the
  * whole call: nothing is left half-declared.
  */
+#include "arguments.hpp"
 #include "boundary.hpp"
 #include "catalog.hpp"
 #include "config.hpp"
 #include "joins.hpp"
 #include "management.hpp"
 #include "spi_util.hpp"
+#include "sql_names.hpp"
 #include "triggers.hpp"
 #include "validation.hpp"
 
@@ -24,27 +26,6 @@ namespace polyref {
 /* ------------------------------------------------------------------------
  * Arguments
  */
-
-static void
-require_argument(FunctionCallInfo fcinfo, int argno, const char *argname)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-		                errmsg("argument \"%s\" of %s must not be null", argname,
-		                       get_func_name(fcinfo->flinfo->fn_oid))));
-}
-
-static char *
-text_argument(FunctionCallInfo fcinfo, int argno)
-{
-	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
-}
-
-static char *
-name_argument(FunctionCallInfo fcinfo, int argno)
-{
-	return pstrdup(NameStr(*PG_GETARG_NAME(argno)));
-}
 
 static const char *
 association_name_argument(FunctionCallInfo fcinfo, int argno)
@@ -117,23 +98,14 @@ require_table(Oid relid)
 }
 
 /* Locks the source as ADD FOREIGN KEY does and checks that the caller owns it. */
-static void require_relation(Oid relid);
-
 static void
 lock_owned_source(Oid source, LOCKMODE mode)
 {
 	LockRelationOid(source, mode);
-	require_relation(source);
+	existing_relation(source);
 	require_table(source);
 	if (!polyref_owns_relation(source, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(source));
-}
-
-static void
-require_relation(Oid relid)
-{
-	if (get_rel_relkind(relid) == '\0')
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
 }
 
 /*
@@ -145,7 +117,7 @@ static const char *
 lock_referenced_target(Oid target, const char *key_column)
 {
 	LockRelationOid(target, ShareRowExclusiveLock);
-	require_relation(target);
+	existing_relation(target);
 	require_table(target);
 	if (key_column == nullptr)
 		key_column = primary_key_column(target);
@@ -236,17 +208,6 @@ insert_kind(const ConfigAssociation *a, Oid target, const char *kind, const char
 	spi_close(spi);
 }
 
-static Oid
-relation_owner_of(Oid relid)
-{
-	HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	Oid owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
-	ReleaseSysCache(tuple);
-	return owner;
-}
-
 static bool
 index_is_btree(Oid index)
 {
@@ -278,7 +239,7 @@ ensure_kind_id_index(Oid source, AttrNumber type_attnum, AttrNumber id_attnum)
 		if (leads)
 			return nullptr;
 	}
-	const char *table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(source)), get_rel_name(source));
+	const char *table = qualified_relation(source);
 	SpiSession spi = spi_open();
 	run_sql_as(psprintf("CREATE INDEX ON %s (%s, %s)", table, quote_identifier(get_attname(source, type_attnum, false)),
 	                    quote_identifier(get_attname(source, id_attnum, false))),
@@ -314,11 +275,9 @@ rows_of_kind_remain(Oid source, const char *type_column, const char *kind)
 	SpiSession spi = spi_open();
 	Oid types[1] = {TEXTOID};
 	Datum values[1] = {CStringGetTextDatum(kind)};
-	char *sql = psprintf("SELECT 1 FROM %s%s x WHERE x.%s::pg_catalog.text OPERATOR(pg_catalog.=) $1 LIMIT 1",
-	                     get_rel_relkind(source) == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ",
-	                     quote_qualified_identifier(get_namespace_name(get_rel_namespace(source)), get_rel_name(source)),
-	                     quote_identifier(type_column));
-	bool remain = query_latest(sql, 1, types, values, relation_owner_of(source), 1) > 0;
+	char *sql = psprintf("SELECT 1 FROM %s x WHERE x.%s::pg_catalog.text OPERATOR(pg_catalog.=) $1 LIMIT 1",
+	                     scanned_relation(source), quote_identifier(type_column));
+	bool remain = query_latest(sql, 1, types, values, relation_owner(source), 1) > 0;
 	spi_close(spi);
 	return remain;
 }
@@ -452,7 +411,7 @@ POLYREF_FUNCTION(polyref_add_target)
 	Oid target = PG_GETARG_OID(2);
 	lock_owned_source(source, ShareRowExclusiveLock);
 	ConfigAssociation a = existing_association(source, name);
-	require_relation(target);
+	existing_relation(target);
 	char *kind = PG_ARGISNULL(3) ? get_rel_name(target) : text_argument(fcinfo, 3);
 	const char *key_column = PG_ARGISNULL(4) ? nullptr : name_argument(fcinfo, 4);
 	insert_kind(&a, target, kind, key_column);
@@ -506,8 +465,7 @@ polyref::remove_association(Oid source, const char *name)
 		Oid index = get_relname_relid(a.created_index, get_rel_namespace(source));
 		if (OidIsValid(index) && get_rel_relkind(index) != '\0')
 			run_sql_as(psprintf("DROP INDEX %s",
-			                    quote_qualified_identifier(get_namespace_name(get_rel_namespace(source)),
-			                                               a.created_index)),
+			                    quote_qualified_identifier(get_namespace_name(get_rel_namespace(source)), a.created_index)),
 			           GetUserId());
 	}
 	spi_close(spi);
@@ -624,12 +582,10 @@ POLYREF_FUNCTION(polyref_rename_kind)
 	/* The rows, in the same statement's transaction, as the caller (their owner). */
 	const char *column = quote_identifier(a.type_column);
 	const char *type_name = format_type_be_qualified(kind_type);
-	char *sql = psprintf("UPDATE %s%s x SET %s = $2::pg_catalog.text::%s"
+	char *sql = psprintf("UPDATE %s x SET %s = $2::pg_catalog.text::%s"
 	                     " WHERE x.%s OPERATOR(pg_catalog.=) $1::pg_catalog.text::%s"
 	                     "   AND x.%s::pg_catalog.text OPERATOR(pg_catalog.=) $1",
-	                     get_rel_relkind(source) == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ",
-	                     quote_qualified_identifier(get_namespace_name(get_rel_namespace(source)), get_rel_name(source)),
-	                     column, type_name, column, type_name, column);
+	                     scanned_relation(source), column, type_name, column, type_name, column);
 	Oid row_types[2] = {TEXTOID, TEXTOID};
 	Datum row_values[2] = {CStringGetTextDatum(old_kind), CStringGetTextDatum(new_kind)};
 	CommandCounterIncrement();

@@ -4,39 +4,20 @@
 #include "queries.hpp"
 
 #include "spi_util.hpp"
+#include "sql_names.hpp"
 
 namespace polyref {
 
-/* [ONLY] "schema"."table": partitioned tables are read whole, plain ones alone. */
 static void
-append_relation(StringInfo sql, Oid relid, bool partitioned)
+append_relation(StringInfo sql, Oid relid)
 {
-	char *name = get_rel_name(relid);
-	char *schema = get_namespace_name(get_rel_namespace(relid));
-	if (name == nullptr || schema == nullptr)
-		elog(ERROR, "polyref: relation %u has gone", relid);
-	if (!partitioned)
-		appendStringInfoString(sql, "ONLY ");
-	appendStringInfoString(sql, quote_qualified_identifier(schema, name));
+	appendStringInfoString(sql, scanned_relation(relid));
 }
 
 static const char *
 column(Oid relid, AttrNumber attnum)
 {
 	return quote_identifier(get_attname(relid, attnum, false));
-}
-
-/* OPERATOR("schema".=) */
-static void
-append_operator(StringInfo sql, Oid operator_oid)
-{
-	HeapTuple tuple = SearchSysCache1(OPEROID, ObjectIdGetDatum(operator_oid));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for operator %u", operator_oid);
-	Form_pg_operator op = (Form_pg_operator) GETSTRUCT(tuple);
-	appendStringInfo(sql, "OPERATOR(%s.%s)", quote_identifier(get_namespace_name(op->oprnamespace)),
-	                 NameStr(op->oprname));
-	ReleaseSysCache(tuple);
 }
 
 static SPIPlanPtr
@@ -68,7 +49,7 @@ target_lookup(SPIPlanPtr *slot, TargetRef *target, Oid op, Oid param_type)
 	StringInfoData sql;
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT 1 FROM ");
-	append_relation(&sql, target->relid, target->partitioned);
+	append_relation(&sql, target->relid);
 	appendStringInfoString(&sql, " x WHERE ");
 	char *key = psprintf("x.%s", column(target->relid, target->key_attnum));
 	generate_operator_clause(&sql, key, target->key_type, op, "$1", param_type);
@@ -179,7 +160,7 @@ source_plan(TargetRef *target, SourceStatement which)
 			appendStringInfoString(&sql, "UPDATE ");
 			break;
 	}
-	append_relation(&sql, a->source, a->source_partitioned);
+	append_relation(&sql, a->source);
 	appendStringInfoString(&sql, " x ");
 	switch (which)
 	{

@@ -5,6 +5,7 @@
 
 #include "config.hpp"
 #include "spi_util.hpp"
+#include "sql_names.hpp"
 
 #include <cstring>
 
@@ -154,8 +155,7 @@ create_trigger_sql(Oid relid, const WantedTrigger *w)
 {
 	StringInfoData sql;
 	initStringInfo(&sql);
-	const char *table =
-		quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+	const char *table = qualified_relation(relid);
 	appendStringInfo(&sql, "CREATE %sTRIGGER %s AFTER ", w->function == ConstraintFunction ? "CONSTRAINT " : "",
 	                 quote_identifier(w->name));
 	const char *separator = "";
@@ -202,14 +202,8 @@ reconcile_triggers(Oid relid)
 	WantedTrigger *wanted = wanted_triggers(relid, &nwanted);
 	Oid functions[3] = {function_oid("constraint_trigger"), function_oid("action_trigger"),
 	                    function_oid("truncate_trigger")};
-	Oid owner = InvalidOid;
-	{
-		HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-		owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
-		ReleaseSysCache(tuple);
-	}
-	const char *table =
-		quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+	Oid owner = relation_owner(relid);
+	const char *table = qualified_relation(relid);
 
 	SpiSession spi = spi_open();
 	/* The table's own triggers (not the clones on its partitions). */

@@ -6,17 +6,11 @@
 #include "canonical_id.hpp"
 #include "queries.hpp"
 #include "spi_util.hpp"
+#include "sql_names.hpp"
 
 #include <cstring>
 
 namespace polyref {
-
-static const char *
-relation_sql(Oid relid, bool partitioned)
-{
-	return psprintf("%s%s", partitioned ? "" : "ONLY ",
-	                quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)));
-}
 
 static Datum
 text_array(const char *const *labels, int n)
@@ -91,9 +85,7 @@ uint64
 find_violations(Association *a, const ViolationScope &scope, long limit, ViolationSink found, void *context)
 {
 	const char *only_kind = scope.only_kind;
-	const char *source = OidIsValid(scope.scan_relid)
-	                         ? relation_sql(scope.scan_relid, get_rel_relkind(scope.scan_relid) == RELKIND_PARTITIONED_TABLE)
-	                         : relation_sql(a->source, a->source_partitioned);
+	const char *source = scanned_relation(OidIsValid(scope.scan_relid) ? scope.scan_relid : a->source);
 	const char *type_column = quote_identifier(get_attname(a->source, a->type_attnum, false));
 	const char *id_column = quote_identifier(get_attname(a->source, a->id_attnum, false));
 	const char *select = psprintf("SELECT x.tableoid::pg_catalog.regclass, x.ctid, x.%s::pg_catalog.text,"
@@ -147,7 +139,7 @@ find_violations(Association *a, const ViolationScope &scope, long limit, Violati
 			else
 				generate_operator_clause(&match, key, target->key_type, target->lookup_operator, id, a->id_type);
 			char *sql = psprintf("%s FROM %s x WHERE %s AND NOT EXISTS (SELECT 1 FROM %s t WHERE %s)", select,
-			                     source, of_kinds, relation_sql(target->relid, target->partitioned), match.data);
+			                     source, of_kinds, scanned_relation(target->relid), match.data);
 			run_check_query(sql, 1, types, values, a->source_owner, limit);
 			emit_rows(target->relid, found, caller_memory, context, &count, limit);
 			continue;
@@ -158,7 +150,7 @@ find_violations(Association *a, const ViolationScope &scope, long limit, Violati
 		 */
 		StringInfoData lookup;
 		initStringInfo(&lookup);
-		appendStringInfo(&lookup, "SELECT 1 FROM %s t WHERE ", relation_sql(target->relid, target->partitioned));
+		appendStringInfo(&lookup, "SELECT 1 FROM %s t WHERE ", scanned_relation(target->relid));
 		generate_operator_clause(&lookup, psprintf("t.%s", quote_identifier(get_attname(target->relid, target->key_attnum, false))),
 		                         target->key_type, target->lookup_operator, "$1", target->lookup_param_type);
 		UserSwitch as_target_owner = become_owner(target->owner);

@@ -1,0 +1,37 @@
+/*
+ * arguments.cpp — checking the arguments of SQL-callable functions.
+ */
+#include "arguments.hpp"
+
+namespace polyref {
+
+void
+require_argument(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+		                errmsg("argument \"%s\" of %s must not be null", argname,
+		                       get_func_name(fcinfo->flinfo->fn_oid))));
+}
+
+char *
+text_argument(FunctionCallInfo fcinfo, int argno)
+{
+	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+char *
+name_argument(FunctionCallInfo fcinfo, int argno)
+{
+	return pstrdup(NameStr(*PG_GETARG_NAME(argno)));
+}
+
+Oid
+existing_relation(Oid relid)
+{
+	if (get_rel_relkind(relid) == '\0')
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
+	return relid;
+}
+
+} // namespace polyref

@@ -1,0 +1,23 @@
+/*
+ * arguments.hpp — checking the arguments of SQL-callable functions.
+ *
+ * polyref's functions are not STRICT: a NULL where a value is required is
+ * answered with 22004 naming the argument, and a table that no longer
+ * exists with 42P01.
+ */
+#pragma once
+
+#include "pg.hpp"
+
+namespace polyref {
+
+/* 22004 when argument argno is NULL. */
+void require_argument(FunctionCallInfo fcinfo, int argno, const char *argname);
+
+char *text_argument(FunctionCallInfo fcinfo, int argno);
+char *name_argument(FunctionCallInfo fcinfo, int argno);
+
+/* 42P01 unless relid names an existing relation (a regclass may outlive its table). */
+Oid existing_relation(Oid relid);
+
+} // namespace polyref
