@@ -36,9 +36,10 @@ CREATE TABLE polyref.config_kind (
     kind        text     NOT NULL CHECK (kind <> ''),
     target      regclass NOT NULL,
     key_column  name     NOT NULL,
-    PRIMARY KEY (source, association, kind),
-    FOREIGN KEY (source, association) REFERENCES polyref.config_association
-        ON DELETE CASCADE ON UPDATE CASCADE
+    PRIMARY KEY (source, association, kind)
+    -- No foreign key to config_association: pg_restore --jobs loads
+    -- configuration tables in any order.  polyref keeps them consistent
+    -- (config_delete_association in src/config.cpp).
 );
 
 SELECT pg_catalog.pg_extension_config_dump('polyref.config_association', '');
@@ -184,9 +185,8 @@ GRANT SELECT ON polyref.associations, polyref.targets TO PUBLIC;
 CREATE TABLE polyref.config_join_view (
     join_view   regclass PRIMARY KEY,
     source      regclass NOT NULL,
-    association text     NOT NULL,
-    FOREIGN KEY (source, association) REFERENCES polyref.config_association
-        ON DELETE CASCADE ON UPDATE CASCADE
+    association text     NOT NULL
+    -- no foreign key to config_association, for pg_restore --jobs (see config_kind)
 );
 SELECT pg_catalog.pg_extension_config_dump('polyref.config_join_view', '');
 REVOKE ALL ON polyref.config_join_view FROM PUBLIC;

@@ -26,6 +26,12 @@ name_argument(FunctionCallInfo fcinfo, int argno)
 	return pstrdup(NameStr(*PG_GETARG_NAME(argno)));
 }
 
+void
+require_writable_transaction(FunctionCallInfo fcinfo)
+{
+	PreventCommandIfReadOnly(psprintf("%s()", get_func_name(fcinfo->flinfo->fn_oid)));
+}
+
 Oid
 existing_relation(Oid relid)
 {

@@ -17,6 +17,12 @@ void require_argument(FunctionCallInfo fcinfo, int argno, const char *argname);
 char *text_argument(FunctionCallInfo fcinfo, int argno);
 char *name_argument(FunctionCallInfo fcinfo, int argno);
 
+/*
+ * 25006 in a read-only transaction or on a hot standby, as for the ALTER
+ * TABLE a declaration stands for; called before any lock is taken.
+ */
+void require_writable_transaction(FunctionCallInfo fcinfo);
+
 /* 42P01 unless relid names an existing relation (a regclass may outlive its table). */
 Oid existing_relation(Oid relid);
 

@@ -35,6 +35,25 @@ config_write(const char *sql, int nargs, Oid *types, Datum *values)
 	return SPI_processed;
 }
 
+void
+config_delete_association(Oid source, const char *name)
+{
+	Oid types[2] = {OIDOID, TEXTOID};
+	Datum values[2] = {ObjectIdGetDatum(source), CStringGetTextDatum(name)};
+	static const char *const deletes[] = {
+		"DELETE FROM polyref.config_kind WHERE source::pg_catalog.oid OPERATOR(pg_catalog.=) $1"
+		" AND association OPERATOR(pg_catalog.=) $2",
+		"DELETE FROM polyref.config_join_view WHERE source::pg_catalog.oid OPERATOR(pg_catalog.=) $1"
+		" AND association OPERATOR(pg_catalog.=) $2",
+		"DELETE FROM polyref.config_association WHERE source::pg_catalog.oid OPERATOR(pg_catalog.=) $1"
+		" AND association OPERATOR(pg_catalog.=) $2",
+	};
+	SpiSession spi = spi_open();
+	for (const char *sql : deletes)
+		config_write(sql, 2, types, values);
+	spi_close(spi);
+}
+
 static const char *const association_columns =
 	"source::pg_catalog.oid, association, type_column::pg_catalog.text, id_column::pg_catalog.text,"
 	" on_delete, on_update, is_deferrable, initially_deferred, validated, created_index::pg_catalog.text";

@@ -45,6 +45,13 @@ ConfigAssociation *config_associations_touching(Oid relid, int *count);
 /* Whether the association has a kind pointing at relid. */
 bool config_targets(const ConfigAssociation *a, Oid relid);
 
+/*
+ * Deletes an association's configuration: its kinds, its join views'
+ * records and itself.  (The tables have no foreign keys between them, so
+ * that pg_restore --jobs can load them in any order.)
+ */
+void config_delete_association(Oid source, const char *name);
+
 /* Runs a write as the configuration's owner; returns the rows it changed. */
 uint64 config_write(const char *sql, int nargs, Oid *types, Datum *values);
 

@@ -226,13 +226,7 @@ forget_dropped_source(const ConfigAssociation *a)
 	/* Its rows are gone with it: delete its configuration, then tidy the targets' triggers. */
 	int nkinds;
 	ConfigKind *kinds = config_kinds(a->source, a->name, &nkinds);
-	Oid types[2] = {OIDOID, TEXTOID};
-	Datum values[2] = {ObjectIdGetDatum(a->source), CStringGetTextDatum(a->name)};
-	SpiSession spi = spi_open();
-	config_write("DELETE FROM polyref.config_association"
-	             " WHERE source::pg_catalog.oid OPERATOR(pg_catalog.=) $1 AND association OPERATOR(pg_catalog.=) $2",
-	             2, types, values);
-	spi_close(spi);
+	config_delete_association(a->source, a->name);
 	for (int k = 0; k < nkinds; k++)
 		reconcile_triggers(kinds[k].target);
 }

@@ -927,6 +927,7 @@ view_recorded_for(Oid view, Oid *source, char **name)
 
 POLYREF_FUNCTION(polyref_create_join_view)
 {
+	require_writable_transaction(fcinfo);
 	require_argument(fcinfo, 0, "source");
 	require_argument(fcinfo, 1, "name");
 	Oid source = PG_GETARG_OID(0);

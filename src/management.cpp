@@ -129,11 +129,12 @@ lock_referenced_target(Oid target, const char *key_column)
 	return key_column;
 }
 
+/* The association, locked FOR UPDATE unless for_reading (orphans, which also runs on a standby). */
 static ConfigAssociation
-existing_association(Oid source, const char *name)
+existing_association(Oid source, const char *name, bool for_reading = false)
 {
 	ConfigAssociation a;
-	if (!config_find_association(source, name, &a, true))
+	if (!config_find_association(source, name, &a, !for_reading))
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
 		                errmsg("association \"%s\" on table \"%s\" does not exist", name, get_rel_name(source))));
 	return a;
@@ -316,6 +317,7 @@ using namespace polyref;
 
 POLYREF_FUNCTION(polyref_declare)
 {
+	require_writable_transaction(fcinfo);
 	require_argument(fcinfo, 0, "source");
 	const char *name = association_name_argument(fcinfo, 1);
 	Oid source = PG_GETARG_OID(0);
@@ -404,6 +406,7 @@ POLYREF_FUNCTION(polyref_declare)
 
 POLYREF_FUNCTION(polyref_add_target)
 {
+	require_writable_transaction(fcinfo);
 	require_argument(fcinfo, 0, "source");
 	const char *name = association_name_argument(fcinfo, 1);
 	require_argument(fcinfo, 2, "target");
@@ -424,6 +427,7 @@ POLYREF_FUNCTION(polyref_add_target)
 
 POLYREF_FUNCTION(polyref_drop_target)
 {
+	require_writable_transaction(fcinfo);
 	require_argument(fcinfo, 0, "source");
 	const char *name = association_name_argument(fcinfo, 1);
 	require_argument(fcinfo, 2, "kind");
@@ -454,12 +458,8 @@ polyref::remove_association(Oid source, const char *name)
 	ConfigKind *kinds = config_kinds(source, name, &n);
 	for (int i = 0; i < n; i++)
 		LockRelationOid(kinds[i].target, ShareRowExclusiveLock);
-	Oid types[2] = {REGCLASSOID, TEXTOID};
-	Datum values[2] = {ObjectIdGetDatum(source), CStringGetTextDatum(name)};
+	config_delete_association(source, name);
 	SpiSession spi = spi_open();
-	config_write("DELETE FROM polyref.config_association"
-	             " WHERE source OPERATOR(pg_catalog.=) $1 AND association OPERATOR(pg_catalog.=) $2",
-	             2, types, values);
 	if (a.created_index != nullptr && get_rel_relkind(source) != '\0')
 	{
 		Oid index = get_relname_relid(a.created_index, get_rel_namespace(source));
@@ -476,6 +476,7 @@ polyref::remove_association(Oid source, const char *name)
 
 POLYREF_FUNCTION(polyref_undeclare)
 {
+	require_writable_transaction(fcinfo);
 	require_argument(fcinfo, 0, "source");
 	const char *name = association_name_argument(fcinfo, 1);
 	Oid source = PG_GETARG_OID(0);
@@ -486,6 +487,7 @@ POLYREF_FUNCTION(polyref_undeclare)
 
 POLYREF_FUNCTION(polyref_validate)
 {
+	require_writable_transaction(fcinfo);
 	require_argument(fcinfo, 0, "source");
 	const char *name = association_name_argument(fcinfo, 1);
 	Oid source = PG_GETARG_OID(0);
@@ -528,7 +530,7 @@ POLYREF_FUNCTION(polyref_orphans)
 		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 		                errmsg("polyref.orphans cannot list rows of \"%s\": row-level security applies to you",
 		                       get_rel_name(source))));
-	existing_association(source, name);
+	existing_association(source, name, true);
 	Association *a = resolved_association(source, name);
 	InitMaterializedSRF(fcinfo, 0);
 	OrphanSink sink{(ReturnSetInfo *) fcinfo->resultinfo};
@@ -538,6 +540,7 @@ POLYREF_FUNCTION(polyref_orphans)
 
 POLYREF_FUNCTION(polyref_rename_kind)
 {
+	require_writable_transaction(fcinfo);
 	require_argument(fcinfo, 0, "source");
 	const char *name = association_name_argument(fcinfo, 1);
 	require_argument(fcinfo, 2, "old_kind");
