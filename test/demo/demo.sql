@@ -1,6 +1,7 @@
 -- polyref: polymorphic associations (a kind column + an id column) that the
 -- database enforces like foreign keys.  A tour for Rails / Laravel developers:
 -- each statement is echoed, then its result.  The errors are on purpose.
+-- Django, Sequelize, Ecto and Ash: see doc/orm.md.
 \pset footer off
 
 -- 1. The seeds.  Rails: `belongs_to :commentable, polymorphic: true`.
@@ -85,30 +86,44 @@ ROLLBACK;
 DELETE FROM posts WHERE id = 11;
 SELECT commentable_type, commentable_id, body FROM comments ORDER BY id;
 
--- 10. Access control with plain joins.  Alice's level on post 10:
+-- 10. Eager loading without N+1 (Rails `includes(:commentable)`, Laravel
+-- `with('commentable')`): every comment's target in one call, one indexed
+-- query per kind.  Pass the kinds and ids of the rows you loaded.
+SELECT kind, id, target->>'title' AS title
+  FROM polyref.resolve_many('comments', 'commentable',
+                            (SELECT array_agg(commentable_type ORDER BY id) FROM comments),
+                            (SELECT array_agg(commentable_id ORDER BY id) FROM comments))
+ ORDER BY kind, id;
+
+-- 11. Access control through a join view: every access beside its resource
+-- (a UNION ALL of plain joins, one per kind), the join Rails refuses with
+-- EagerLoadPolymorphicError.  resolve() fetches the owner of each row.
 INSERT INTO accesses (owner_type, owner_id, resource_type, resource_id, level)
 VALUES ('User', 1, 'Post', 10, 'write'), ('User', 1, 'Post', 12, 'read'),
        ('User', 2, 'Post', 10, 'read'), ('User', 1, 'Repository', 1, 'admin'),
        ('Organization', 1, 'Repository', 2, 'admin');
-SELECT u.login, p.title, a.level FROM accesses a
-  JOIN users u ON a.owner_type = 'User' AND u.id = a.owner_id
-  JOIN posts p ON a.resource_type = 'Post' AND p.id = a.resource_id
- WHERE u.id = 1 AND p.id = 10;
+SELECT polyref.create_join_view('accesses', 'resource');
+-- Which level does user 1 have on post 10?
+SELECT polyref.resolve('accesses', 'owner', owner_type, owner_id)->>'login' AS login,
+       target->>'title' AS post, level
+  FROM accesses_resource
+ WHERE owner_type = 'User' AND owner_id = 1 AND target_kind = 'Post' AND resource_id = 10;
 -- Which posts can user 1 see?
-SELECT p.id, p.title, a.level FROM accesses a
-  JOIN posts p ON a.resource_type = 'Post' AND p.id = a.resource_id
- WHERE a.owner_type = 'User' AND a.owner_id = 1 ORDER BY p.id;
+SELECT resource_id AS post_id, target->>'title' AS title, level
+  FROM accesses_resource
+ WHERE owner_type = 'User' AND owner_id = 1 AND target_kind = 'Post'
+ ORDER BY resource_id;
 
--- 11. on_delete => 'restrict': a repository someone has access to cannot be
+-- 12. on_delete => 'restrict': a repository someone has access to cannot be
 -- deleted.
 DELETE FROM repositories WHERE id = 2;
 
--- 12. The Video model was renamed Clip: rename the kind in the catalog and in
+-- 13. The Video model was renamed Clip: rename the kind in the catalog and in
 -- every row, in one statement.  It returns the rows changed.
 SELECT polyref.rename_kind('comments', 'commentable', 'Video', 'Clip');
 SELECT commentable_type, commentable_id, body FROM comments ORDER BY id;
 
--- 13. Adopting a table your ORM filled for years: declare it NOT VALID
+-- 14. Adopting a table your ORM filled for years: declare it NOT VALID
 -- (validate => false), list the orphans, clean up, then validate.
 CREATE TABLE likes (id bigint PRIMARY KEY, likeable_type text, likeable_id bigint);
 INSERT INTO likes VALUES (1, 'Post', 10), (2, 'Post', 404), (3, 'Vidoe', 20), (4, 'Video', 20);
@@ -119,9 +134,19 @@ SELECT kind, id FROM polyref.orphans('likes', 'likeable') ORDER BY kind, id;
 DELETE FROM likes WHERE ctid IN (SELECT ctid FROM polyref.orphans('likes', 'likeable'));
 SELECT polyref.validate('likes', 'likeable');
 
--- 14. The catalog again: Clip instead of Video, likes validated.
+-- 15. The catalog again: Clip instead of Video, likes validated.
 SELECT source, association, type_column AS type, id_column AS id, on_delete,
        initially_deferred AS deferred, validated, kinds
   FROM polyref.associations ORDER BY source::text, association;
 SELECT * FROM polyref.targets WHERE source IN ('comments'::regclass, 'likes'::regclass)
  ORDER BY source::text, association, kind;
+
+-- 16. What points at post 10, in every association (Rails `has_many as:`,
+-- Laravel `morphMany`, for all of them at once)?
+SELECT source, association, ref FROM polyref.referrers('posts', 10)
+ ORDER BY source::text, association, ref->>'id';
+
+-- 17. The declared associations as a diagram: Mermaid (paste it into any
+-- Markdown that renders mermaid) and AML (azimutt.app).
+SELECT polyref.diagram() \g (format=unaligned tuples_only=on)
+SELECT polyref.diagram('aml') \g (format=unaligned tuples_only=on)

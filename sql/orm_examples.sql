@@ -1,0 +1,337 @@
+--
+-- orm_examples: every SQL statement of doc/orm.md, run as written, on tables
+-- shaped as each ORM shapes them:
+--   Rails      comments.commentable_type (class names) / commentable_id
+--   Laravel    likes.likeable_type (morph-map aliases) / likeable_id
+--   Django     blog_comment.content_type (CharField 'app_label.model') / object_id
+--   Sequelize  "Comments"."commentableType" / "commentableId" (scope values)
+--   Ecto, Ash  comments.commentable_type / commentable_id, checked at once
+-- Each ORM gets its own schema, so the doc's unqualified names work through
+-- search_path.  Around the doc's statements (marked "doc:") the test adds
+-- data and checks: the error each ORM receives (SQLSTATE, table, constraint
+-- = association name, the fields its driver reads), and what each helper
+-- returns.  The doc's SQL must stay identical to the statements marked here.
+--
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS polyref;
+RESET client_min_messages;
+CREATE SCHEMA orm_examples; SET search_path = orm_examples, public;
+
+-- The fields an ORM's driver reads from a 23503: SQLSTATE, schema, table,
+-- constraint, message.  Runs the statement, then fires deferred checks.
+CREATE FUNCTION orm_examples.fk_error(stmt text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    st text; sch text; tbl text; con text; msg text; det text;
+BEGIN
+    EXECUTE stmt;
+    SET CONSTRAINTS ALL IMMEDIATE;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, sch = SCHEMA_NAME, tbl = TABLE_NAME,
+                            con = CONSTRAINT_NAME, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+    RETURN format('sqlstate=%s schema=%s table=%s constraint=%s' || E'\n' || 'message=%s' || E'\n' || 'detail=%s',
+                  st, sch, tbl, con, msg, det);
+END $$;
+
+-- ===========================================================================
+-- Rails: belongs_to :commentable, polymorphic: true.  t.references
+-- :commentable, polymorphic: true made a varchar type column, a bigint id
+-- column and the index index_comments_on_commentable.
+CREATE SCHEMA orm_examples_rails; SET search_path = orm_examples_rails, public;
+CREATE TABLE posts (id bigserial PRIMARY KEY, title varchar NOT NULL);
+CREATE TABLE videos (id bigserial PRIMARY KEY, title varchar NOT NULL);
+CREATE TABLE comments (id bigserial PRIMARY KEY, body text,
+                       commentable_type varchar NOT NULL, commentable_id bigint NOT NULL);
+CREATE INDEX index_comments_on_commentable ON comments (commentable_type, commentable_id);
+INSERT INTO posts (title) VALUES ('Hello polyref'), ('Second post');
+INSERT INTO videos (title) VALUES ('Hello video');
+INSERT INTO comments (body, commentable_type, commentable_id)
+VALUES ('First!', 'Post', 1), ('On the video', 'Video', 1), ('On post 2', 'Post', 2),
+       ('Orphan', 'Post', 404);
+
+-- doc: what discover proposes for the table Rails filled.
+SELECT DISTINCT declaration FROM polyref.discover();
+-- ... and the rows behind it (the orphan shows).
+SELECT association, kind, target, rows, orphans FROM polyref.discover() ORDER BY kind;
+DELETE FROM comments WHERE body = 'Orphan';
+
+-- doc: the migration (up).
+SELECT polyref.declare('comments', 'commentable',
+                       targets   => ARRAY['posts', 'videos']::regclass[],
+                       kinds     => ARRAY['Post', 'Video'],
+                       on_delete => 'cascade');
+-- Rails' own index serves: declare made none.
+SELECT indexname FROM pg_indexes WHERE schemaname = 'orm_examples_rails' AND tablename = 'comments'
+ ORDER BY 1;
+
+-- The error ActiveRecord::InvalidForeignKey wraps, at COMMIT (deferred).
+BEGIN;
+INSERT INTO comments (body, commentable_type, commentable_id) VALUES ('Ghost', 'Post', 999);
+COMMIT;
+\echo :LAST_ERROR_SQLSTATE
+-- The fields PG::Result#error_field returns.
+SELECT orm_examples.fk_error($$INSERT INTO comments (body, commentable_type, commentable_id) VALUES ('Ghost', 'Post', 999)$$);
+SELECT orm_examples.fk_error($$INSERT INTO comments (body, commentable_type, commentable_id) VALUES ('Typo', 'Pots', 1)$$);
+-- Tests that roll back: SET CONSTRAINTS ALL IMMEDIATE at the start of the
+-- test transaction makes every check run at its statement.
+BEGIN;
+SET CONSTRAINTS ALL IMMEDIATE;
+INSERT INTO comments (body, commentable_type, commentable_id) VALUES ('Ghost', 'Post', 999);
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+
+-- doc: Comment.includes(:commentable).
+SELECT kind, id, target->>'title' AS title
+  FROM polyref.resolve_many('comments', 'commentable',
+                            ARRAY['Post', 'Video', 'Post'], ARRAY[1, 1, 2])
+ ORDER BY kind, id;
+
+-- doc: instead of eager_load (EagerLoadPolymorphicError).
+SELECT polyref.create_join_view('comments', 'commentable');
+SELECT id, body, target_kind, target->>'title' AS title
+  FROM comments_commentable
+ WHERE target->>'title' LIKE 'Hello%'
+ ORDER BY id;
+
+-- doc: has_many :comments, as: :commentable, and everything else pointing at post 1.
+SELECT source, association, ref->>'body' AS body
+  FROM polyref.referrers('posts', 1)
+ ORDER BY source::text, association, body;
+
+-- on_delete => 'cascade': deleting post 1 deletes its comment (what
+-- dependent: :destroy did in Ruby, minus the callbacks).
+DELETE FROM posts WHERE id = 1;
+SELECT body, commentable_type, commentable_id FROM comments ORDER BY id;
+
+-- doc: the migration (down).
+SELECT polyref.undeclare('comments', 'commentable');
+SELECT count(*) AS left_declared FROM polyref.associations WHERE source = 'comments'::regclass;
+SELECT to_regclass('comments_commentable') AS join_view_left;
+SELECT indexname FROM pg_indexes WHERE schemaname = 'orm_examples_rails' AND tablename = 'comments'
+ ORDER BY 1;
+
+-- ===========================================================================
+-- Laravel: morphTo / morphMany with Relation::enforceMorphMap(['post' =>
+-- Post::class, 'video' => Video::class]): likeable_type holds the aliases.
+-- $table->morphs('likeable') made likeable_type varchar(255), likeable_id
+-- bigint and the index likes_likeable_type_likeable_id_index.
+CREATE SCHEMA orm_examples_laravel; SET search_path = orm_examples_laravel, public;
+CREATE TABLE posts (id bigserial PRIMARY KEY, title varchar(255) NOT NULL);
+CREATE TABLE videos (id bigserial PRIMARY KEY, title varchar(255) NOT NULL);
+CREATE TABLE likes (id bigserial PRIMARY KEY, likeable_type varchar(255) NOT NULL, likeable_id bigint NOT NULL);
+CREATE INDEX likes_likeable_type_likeable_id_index ON likes (likeable_type, likeable_id);
+INSERT INTO posts (title) VALUES ('Hello polyref'), ('Second post');
+INSERT INTO videos (title) VALUES ('Hello video');
+
+-- doc: the migration (up).
+SELECT polyref.declare('likes', 'likeable',
+                       targets   => ARRAY['posts', 'videos']::regclass[],
+                       kinds     => ARRAY['post', 'video'],
+                       on_delete => 'cascade');
+INSERT INTO likes (likeable_type, likeable_id) VALUES ('post', 1), ('video', 1), ('post', 2), ('post', 1);
+
+-- The error QueryException wraps (getCode() '23503'), at COMMIT.
+BEGIN;
+INSERT INTO likes (likeable_type, likeable_id) VALUES ('post', 999);
+COMMIT;
+\echo :LAST_ERROR_SQLSTATE
+-- Without the morph map Laravel would store the class name: refused.
+SELECT orm_examples.fk_error($$INSERT INTO likes (likeable_type, likeable_id) VALUES ('App\Models\Post', 1)$$);
+
+-- doc: Like::with('likeable').
+SELECT kind, id, target->>'title' AS title
+  FROM polyref.resolve_many('likes', 'likeable',
+                            ARRAY['post', 'video', 'post'], ARRAY[1, 1, 2])
+ ORDER BY kind, id;
+
+-- doc: whereHasMorph('likeable', [Post::class], ...), as one query.
+SELECT polyref.create_join_view('likes', 'likeable');
+SELECT id, target->>'title' AS title
+  FROM likes_likeable
+ WHERE target_kind = 'post' AND target->>'title' LIKE 'Hello%'
+ ORDER BY id;
+
+-- doc: $post->likes (morphMany), and every other association's rows.
+SELECT source, association, ref->>'id' AS id
+  FROM polyref.referrers('posts', 1)
+ ORDER BY source::text, association, id;
+
+-- doc: the migration (down).
+SELECT polyref.undeclare('likes', 'likeable');
+SELECT to_regclass('likes_likeable') AS join_view_left;
+
+-- ===========================================================================
+-- Django: app "blog", models Post, Video, Comment.  The kind is a CharField
+-- holding 'app_label.model' (GenericForeignKey itself needs an integer
+-- ForeignKey to django_content_type, which polyref does not check).
+CREATE SCHEMA orm_examples_django; SET search_path = orm_examples_django, public;
+CREATE TABLE blog_post (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, title varchar(200) NOT NULL);
+CREATE TABLE blog_video (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, title varchar(200) NOT NULL);
+CREATE TABLE blog_comment (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+                           content_type varchar(100) NOT NULL, object_id bigint NOT NULL, body text NOT NULL);
+INSERT INTO blog_post (title) VALUES ('Hello polyref'), ('Second post');
+INSERT INTO blog_video (title) VALUES ('Hello video');
+
+-- doc: migrations.RunSQL (sql).
+SELECT polyref.declare('blog_comment', 'content_object',
+                       targets     => ARRAY['blog_post', 'blog_video']::regclass[],
+                       kinds       => ARRAY['blog.post', 'blog.video'],
+                       type_column => 'content_type',
+                       id_column   => 'object_id');
+INSERT INTO blog_comment (content_type, object_id, body)
+VALUES ('blog.post', 1, 'First!'), ('blog.video', 1, 'On the video'), ('blog.post', 2, 'On post 2');
+-- declare made the (content_type, object_id) index.
+SELECT indexname FROM pg_indexes WHERE schemaname = 'orm_examples_django' AND tablename = 'blog_comment'
+ ORDER BY 1;
+
+-- The error django.db.IntegrityError wraps (__cause__.diag.constraint_name).
+BEGIN;
+INSERT INTO blog_comment (content_type, object_id, body) VALUES ('blog.post', 999, 'Ghost');
+COMMIT;
+\echo :LAST_ERROR_SQLSTATE
+SELECT orm_examples.fk_error($$INSERT INTO blog_comment (content_type, object_id, body) VALUES ('blog.post', 999, 'Ghost')$$);
+-- A target with comments is protected (no action), checked at COMMIT too.
+SELECT orm_examples.fk_error($$DELETE FROM blog_post WHERE id = 2$$);
+
+-- doc: instead of prefetch_related('content_object').
+SELECT kind, id, target->>'title' AS title
+  FROM polyref.resolve_many('blog_comment', 'content_object',
+                            ARRAY['blog.post', 'blog.video', 'blog.post'], ARRAY[1, 1, 2])
+ ORDER BY kind, id;
+
+-- doc: a join through the generic relation.
+SELECT polyref.create_join_view('blog_comment', 'content_object');
+SELECT id, body, target_kind, target->>'title' AS title
+  FROM blog_comment_content_object
+ WHERE target_kind = 'blog.post'
+ ORDER BY id;
+
+-- doc: GenericRelation (post.comments), across every association.
+SELECT source, association, ref->>'body' AS body
+  FROM polyref.referrers('blog_post', 1)
+ ORDER BY source::text, association, body;
+
+-- doc: migrations.RunSQL (reverse_sql).
+SELECT polyref.undeclare('blog_comment', 'content_object');
+SELECT to_regclass('blog_comment_content_object') AS join_view_left;
+
+-- ===========================================================================
+-- Sequelize: Image.hasMany(Comment, { foreignKey: 'commentableId',
+-- constraints: false, scope: { commentableType: 'image' } }).  Tables are
+-- the pluralized model names, columns camelCase, both quoted.
+CREATE SCHEMA orm_examples_sequelize; SET search_path = orm_examples_sequelize, public;
+CREATE TABLE "Images" (id serial PRIMARY KEY, title varchar(255),
+                       "createdAt" timestamptz NOT NULL DEFAULT now(), "updatedAt" timestamptz NOT NULL DEFAULT now());
+CREATE TABLE "Videos" (id serial PRIMARY KEY, title varchar(255),
+                       "createdAt" timestamptz NOT NULL DEFAULT now(), "updatedAt" timestamptz NOT NULL DEFAULT now());
+CREATE TABLE "Comments" (id serial PRIMARY KEY, title varchar(255), "commentableId" integer,
+                         "commentableType" varchar(255),
+                         "createdAt" timestamptz NOT NULL DEFAULT now(), "updatedAt" timestamptz NOT NULL DEFAULT now());
+INSERT INTO "Images" (title) VALUES ('Hello image'), ('Second image');
+INSERT INTO "Videos" (title) VALUES ('Hello video');
+
+-- doc: the migration (up).
+SELECT polyref.declare('"Comments"', 'commentable',
+                       targets     => ARRAY['"Images"', '"Videos"']::regclass[],
+                       kinds       => ARRAY['image', 'video'],
+                       type_column => 'commentableType',
+                       id_column   => 'commentableId');
+INSERT INTO "Comments" (title, "commentableId", "commentableType")
+VALUES ('Nice image', 1, 'image'), ('Nice video', 1, 'video'), ('Also nice', 2, 'image');
+
+-- The error ForeignKeyConstraintError wraps: .index and .parent.constraint
+-- are the association's name, .table is "Comments".
+BEGIN;
+INSERT INTO "Comments" (title, "commentableId", "commentableType") VALUES ('Ghost', 999, 'image');
+COMMIT;
+\echo :LAST_ERROR_SQLSTATE
+SELECT orm_examples.fk_error($$INSERT INTO "Comments" (title, "commentableId", "commentableType") VALUES ('Ghost', 999, 'image')$$);
+-- MATCH FULL: a type without an id is refused too.
+SELECT orm_examples.fk_error($$INSERT INTO "Comments" (title, "commentableId", "commentableType") VALUES ('Half', NULL, 'image')$$);
+
+-- doc: instead of include: [Image, Video].
+SELECT kind, id, target->>'title' AS title
+  FROM polyref.resolve_many('"Comments"', 'commentable',
+                            ARRAY['image', 'video', 'image'], ARRAY[1, 1, 2])
+ ORDER BY kind, id;
+
+-- doc: the join view, named for JavaScript.
+SELECT polyref.create_join_view('"Comments"', 'commentable', 'comments_with_commentable');
+SELECT id, title, "commentableType", target->>'title' AS commentable_title
+  FROM comments_with_commentable
+ ORDER BY id;
+
+-- doc: image.getComments(), across every association.
+SELECT source, association, ref->>'title' AS title
+  FROM polyref.referrers('"Images"', 1)
+ ORDER BY source::text, association, title;
+
+-- doc: the migration (down).
+SELECT polyref.undeclare('"Comments"', 'commentable');
+SELECT to_regclass('comments_with_commentable') AS join_view_left;
+
+-- ===========================================================================
+-- Ecto and Ash: no type column by convention; a kind/id pair as it would
+-- look, declared initially_deferred => false so the error reaches the
+-- changeset (constraint mapping only sees errors of the statement itself).
+CREATE SCHEMA orm_examples_ecto; SET search_path = orm_examples_ecto, public;
+CREATE TABLE posts (id bigserial PRIMARY KEY, title varchar(255) NOT NULL);
+CREATE TABLE videos (id bigserial PRIMARY KEY, title varchar(255) NOT NULL);
+CREATE TABLE comments (id bigserial PRIMARY KEY, body varchar(255),
+                       commentable_type varchar(255), commentable_id bigint);
+INSERT INTO posts (title) VALUES ('Hello polyref'), ('Second post');
+INSERT INTO videos (title) VALUES ('Hello video');
+
+-- doc: execute (up).
+SELECT polyref.declare('comments', 'commentable',
+                       targets            => ARRAY['posts', 'videos']::regclass[],
+                       kinds              => ARRAY['Post', 'Video'],
+                       initially_deferred => false);
+SELECT is_deferrable, initially_deferred FROM polyref.associations WHERE source = 'comments'::regclass;
+INSERT INTO comments (body, commentable_type, commentable_id)
+VALUES ('First!', 'Post', 1), ('On the video', 'Video', 1);
+
+-- The error comes from the INSERT itself, not from COMMIT: what
+-- foreign_key_constraint(:commentable_id, name: :commentable) maps.
+BEGIN;
+INSERT INTO comments (body, commentable_type, commentable_id) VALUES ('Ghost', 'Post', 999);
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+SELECT orm_examples.fk_error($$INSERT INTO comments (body, commentable_type, commentable_id) VALUES ('Ghost', 'Post', 999)$$);
+-- Deleting a commented post: what no_assoc_constraint(:comments, name: :commentable) maps.
+BEGIN;
+DELETE FROM posts WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+SELECT orm_examples.fk_error($$DELETE FROM posts WHERE id = 1$$);
+
+-- doc: instead of Repo.preload / Ash load.
+SELECT kind, id, target->>'title' AS title
+  FROM polyref.resolve_many('comments', 'commentable',
+                            ARRAY['Post', 'Video'], ARRAY[1, 1])
+ ORDER BY kind, id;
+
+-- Bound as parameters (as node-postgres, Postgrex and PDO send them), the
+-- ids need a type: untyped, the polymorphic argument cannot be resolved.
+PREPARE untyped AS SELECT kind, id FROM polyref.resolve_many('comments', 'commentable', $1, $2);
+\echo :LAST_ERROR_SQLSTATE
+PREPARE typed AS SELECT kind, id FROM polyref.resolve_many('comments', 'commentable', $1, $2::bigint[]);
+EXECUTE typed('{Post,Video}', '{1,1}');
+PREPARE one AS SELECT polyref.resolve('comments', 'commentable', $1, $2::bigint) ->> 'title' AS title;
+EXECUTE one('Post', '1');
+PREPARE refs AS SELECT source, association, ref->>'body' AS body FROM polyref.referrers('posts', $1::bigint);
+EXECUTE refs('1');
+DEALLOCATE ALL;
+
+-- doc: execute (down).
+SELECT polyref.undeclare('comments', 'commentable');
+SELECT count(*) AS left_declared FROM polyref.associations;
+
+-- Clean up.
+SET client_min_messages = warning;
+DROP SCHEMA orm_examples_rails, orm_examples_laravel, orm_examples_django, orm_examples_sequelize,
+            orm_examples_ecto CASCADE;
+DROP SCHEMA orm_examples CASCADE;
+RESET client_min_messages;
+SELECT count(*) AS left_over FROM polyref.associations;
+SELECT count(*) AS left_over_views FROM polyref.config_join_view;
