@@ -11,9 +11,7 @@ uint64
 query_latest(const char *sql, int nargs, Oid *types, Datum *values, Oid role, long limit)
 {
 	CommandCounterIncrement();
-	SPIPlanPtr plan = SPI_prepare(sql, nargs, types);
-	if (plan == NULL)
-		elog(ERROR, "polyref: SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+	SPIPlanPtr plan = prepare_as(sql, nargs, types, role);
 	UserSwitch saved = become_owner(role);
 	int rc = SPI_execute_snapshot(plan, values, NULL, GetLatestSnapshot(), InvalidSnapshot, false, false, limit);
 	restore_user(saved);

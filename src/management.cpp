@@ -582,7 +582,7 @@ POLYREF_FUNCTION(polyref_rename_kind)
 	config_write("UPDATE polyref.config_kind SET kind = $4 WHERE source OPERATOR(pg_catalog.=) $1"
 	             " AND association OPERATOR(pg_catalog.=) $2 AND kind OPERATOR(pg_catalog.=) $3",
 	             4, types, values);
-	/* The rows, in the same statement's transaction, as the caller (their owner). */
+	/* The rows, in the same statement. */
 	const char *column = quote_identifier(a.type_column);
 	const char *type_name = format_type_be_qualified(kind_type);
 	char *sql = psprintf("UPDATE %s x SET %s = $2::pg_catalog.text::%s"
@@ -592,7 +592,12 @@ POLYREF_FUNCTION(polyref_rename_kind)
 	Oid row_types[2] = {TEXTOID, TEXTOID};
 	Datum row_values[2] = {CStringGetTextDatum(old_kind), CStringGetTextDatum(new_kind)};
 	CommandCounterIncrement();
-	int rc = SPI_execute_with_args(sql, 2, row_types, row_values, NULL, false, 0);
+	/* Every row carrying the kind, whatever row-level security hides from its owner. */
+	Oid owner = relation_owner(source);
+	SPIPlanPtr plan = prepare_as(sql, 2, row_types, owner);
+	UserSwitch saved = become_owner(owner);
+	int rc = SPI_execute_plan(plan, row_values, NULL, false, 0);
+	restore_user(saved);
 	if (rc != SPI_OK_UPDATE)
 		elog(ERROR, "polyref: renaming the kind in the rows failed: %s", SPI_result_code_string(rc));
 	uint64 changed = SPI_processed;

@@ -37,14 +37,20 @@ restore_user(UserSwitch saved)
 }
 
 SPIPlanPtr
-prepare_kept_plan(const char *sql, int nargs, Oid *argtypes, Oid owner)
+prepare_as(const char *sql, int nargs, Oid *argtypes, Oid owner)
 {
-	/* Prepared as the owner too: row-level security is decided at plan time. */
 	UserSwitch saved = become_owner(owner);
 	SPIPlanPtr plan = SPI_prepare(sql, nargs, argtypes);
 	restore_user(saved);
 	if (plan == NULL)
 		elog(ERROR, "polyref: SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+	return plan;
+}
+
+SPIPlanPtr
+prepare_kept_plan(const char *sql, int nargs, Oid *argtypes, Oid owner)
+{
+	SPIPlanPtr plan = prepare_as(sql, nargs, argtypes, owner);
 	if (SPI_keepplan(plan) != 0)
 		elog(ERROR, "polyref: SPI_keepplan failed");
 	return plan;

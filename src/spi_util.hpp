@@ -35,6 +35,13 @@ UserSwitch become_owner(Oid owner);
 void restore_user(UserSwitch saved);
 
 /*
+ * Prepares sql as owner, with row-level security as the owner will run it
+ * (SECURITY_NOFORCE_RLS): policies are applied when a statement is
+ * rewritten, so a statement must be prepared as it will be run.
+ */
+SPIPlanPtr prepare_as(const char *sql, int nargs, Oid *argtypes, Oid owner);
+
+/*
  * Prepares sql as owner and keeps the plan for the backend's life (it is
  * freed with the catalog image that holds it).
  */

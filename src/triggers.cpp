@@ -150,6 +150,22 @@ enabled_state(const WantedTrigger *w)
 	return w->function == TruncateFunction ? TRIGGER_FIRES_ALWAYS : TRIGGER_FIRES_ON_ORIGIN;
 }
 
+static const char *
+enable_clause(char state)
+{
+	switch (state)
+	{
+		case TRIGGER_FIRES_ALWAYS:
+			return "ENABLE ALWAYS";
+		case TRIGGER_FIRES_ON_REPLICA:
+			return "ENABLE REPLICA";
+		case TRIGGER_DISABLED:
+			return "DISABLE";
+		default:
+			return "ENABLE";
+	}
+}
+
 static char *
 create_trigger_sql(Oid relid, const WantedTrigger *w)
 {
@@ -215,6 +231,7 @@ reconcile_triggers(Oid relid)
 	                        1, types, values, GetUserId(), 0);
 	SPITupleTable *existing = SPI_tuptable;
 	bool *satisfied = (bool *) palloc0(sizeof(bool) * (nwanted + 1));
+	char *kept_state = (char *) palloc0(sizeof(char) * (nwanted + 1));
 	for (uint64 i = 0; i < n; i++)
 	{
 		HeapTuple tuple = existing->vals[i];
@@ -244,13 +261,19 @@ reconcile_triggers(Oid relid)
 			continue;
 		}
 		int16 events = type & (TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE | TRIGGER_TYPE_TRUNCATE);
+		/*
+		 * Whether it fires (ENABLE ALWAYS, DISABLE ...) is the DBA's to set,
+		 * as for native RI triggers: not compared, and carried over when the
+		 * trigger has to be made again.
+		 */
 		if (match != nullptr && function == functions[match->function] && events == match->events &&
-		    deferrable == match->deferrable && initially_deferred == match->initially_deferred &&
-		    enabled == enabled_state(match))
+		    deferrable == match->deferrable && initially_deferred == match->initially_deferred)
 		{
 			satisfied[w] = true;
 			continue;
 		}
+		if (match != nullptr)
+			kept_state[w] = enabled;
 		dropping_own_trigger = true;
 		PG_TRY();
 		{
@@ -266,8 +289,10 @@ reconcile_triggers(Oid relid)
 		if (!satisfied[w])
 		{
 			run_sql_as(create_trigger_sql(relid, &wanted[w]), owner);
-			if (enabled_state(&wanted[w]) == TRIGGER_FIRES_ALWAYS)
-				run_sql_as(psprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER %s", table, quote_identifier(wanted[w].name)),
+			char state = kept_state[w] ? kept_state[w] : enabled_state(&wanted[w]);
+			if (state != TRIGGER_FIRES_ON_ORIGIN)
+				run_sql_as(psprintf("ALTER TABLE %s %s TRIGGER %s", table, enable_clause(state),
+				                    quote_identifier(wanted[w].name)),
 				           owner);
 		}
 	spi_close(spi);

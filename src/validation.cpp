@@ -25,9 +25,7 @@ text_array(const char *const *labels, int n)
 static uint64
 run_check_query(const char *sql, int nargs, Oid *types, Datum *values, Oid role, long limit)
 {
-	SPIPlanPtr plan = SPI_prepare(sql, nargs, types);
-	if (plan == NULL)
-		elog(ERROR, "polyref: SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+	SPIPlanPtr plan = prepare_as(sql, nargs, types, role);
 	int save_nestlevel = NewGUCNestLevel();
 	char work_mem[32];
 	snprintf(work_mem, sizeof(work_mem), "%d", maintenance_work_mem);
@@ -153,11 +151,7 @@ find_violations(Association *a, const ViolationScope &scope, long limit, Violati
 		appendStringInfo(&lookup, "SELECT 1 FROM %s t WHERE ", scanned_relation(target->relid));
 		generate_operator_clause(&lookup, psprintf("t.%s", quote_identifier(get_attname(target->relid, target->key_attnum, false))),
 		                         target->key_type, target->lookup_operator, "$1", target->lookup_param_type);
-		UserSwitch as_target_owner = become_owner(target->owner);
-		SPIPlanPtr lookup_plan = SPI_prepare(lookup.data, 1, &target->lookup_param_type);
-		restore_user(as_target_owner);
-		if (lookup_plan == NULL)
-			elog(ERROR, "polyref: SPI_prepare failed for \"%s\"", lookup.data);
+		SPIPlanPtr lookup_plan = prepare_as(lookup.data, 1, &target->lookup_param_type, target->owner);
 		char *sql = psprintf("%s, x.%s FROM %s x WHERE %s", select, id_column, source, of_kinds);
 		uint64 n = run_check_query(sql, 1, types, values, a->source_owner, 0);
 		SPITupleTable *rows = SPI_tuptable;
