@@ -18,9 +18,13 @@ struct LockedKey
 };
 
 /*
- * Starts at 256 slots (a single-row transaction pays for 6 kB, not for the
- * whole table) and doubles at three quarters full, up to 2^17 slots of 24
- * bytes: 3 MB, 98304 keys.
+ * Starts at 256 slots (a single-row transaction pays for 6 kB) and doubles
+ * at three quarters full, up to 2^17 slots of 24 bytes (3 MB, 98304 keys),
+ * but only while it earns its memory: a table whose keys were found again
+ * less than once per four entries since it last grew stops growing.  A load
+ * whose keys rarely repeat within reach (uniformly random over more targets
+ * than the table could hold) then keeps a few kB, and its peak memory stays
+ * that of the trigger queue PostgreSQL keeps anyway.
  */
 constexpr size_t initial_slots = 256;
 constexpr size_t max_slots = size_t(1) << 17;
@@ -29,6 +33,7 @@ struct LockedKeyTable
 {
 	McxtVector<LockedKey> *slots; /* a power of two */
 	size_t used;
+	size_t hits_since_growth;
 };
 
 /* NULL until the first use in a transaction; its memory goes with the transaction. */
@@ -59,8 +64,9 @@ bool
 grow(LockedKeyTable *t)
 {
 	size_t size = t->slots->size();
-	if (size >= max_slots)
+	if (size >= max_slots || t->hits_since_growth * 4 < t->used)
 		return false;
+	t->hits_since_growth = 0;
 	McxtVector<LockedKey> *bigger =
 		make_in_context<McxtVector<LockedKey>>(GetMemoryChunkContext(t->slots));
 	bigger->resize(size * 2, LockedKey{InvalidOid, {}, 0});
@@ -95,6 +101,7 @@ forget_on_subtransaction_abort(SubXactEvent event, SubTransactionId, SubTransact
 		for (LockedKey &slot : *table->slots)
 			slot.target = InvalidOid;
 		table->used = 0;
+		table->hits_since_growth = 0;
 	}
 }
 
@@ -122,6 +129,7 @@ locked_keys_find(Oid target, Datum key, ItemPointer tid)
 	const LockedKey &slot = find_slot(*table->slots, target, key);
 	if (slot.target == InvalidOid)
 		return false;
+	table->hits_since_growth++;
 	*tid = slot.tid;
 	return true;
 }

@@ -17,8 +17,8 @@
  *    back to a full probe.
  *  - A subtransaction abort releases the locks it took: everything is
  *    forgotten then.  Transaction end frees the table with its context.
- *  - Bounded: it starts small and grows to at most 98304 keys (3 MB), then
- *    stops remembering new ones.
+ *  - Bounded: it starts small and grows to at most 98304 keys (3 MB), and
+ *    only while keys are found again often enough to pay for the memory.
  *    Only keys of pass-by-value types (integers, the usual ids) are kept.
  *
  * The table lives in a Boost.Container vector drawn from a child of

@@ -124,11 +124,23 @@ still_locked(TargetRef *target, Relation rel, TupleTableSlot *slot, Snapshot sna
 bool
 probe_key(TargetRef *target, Datum key)
 {
-	/* What SPI does before a statement: make our own work visible, take the statement's snapshot. */
+	/*
+	 * What SPI does before a statement: make our own work visible, then take
+	 * the statement's snapshot.  Under READ COMMITTED that is a fresh one
+	 * whose command id is current already; the transaction snapshot of
+	 * REPEATABLE READ needs a copy with the current command id.
+	 */
 	CommandCounterIncrement();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	UpdateActiveSnapshotCommandId();
-	Snapshot snapshot = GetActiveSnapshot();
+	bool pushed = IsolationUsesXactSnapshot();
+	Snapshot snapshot;
+	if (pushed)
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		UpdateActiveSnapshotCommandId();
+		snapshot = GetActiveSnapshot();
+	}
+	else
+		snapshot = GetTransactionSnapshot();
 
 	/* The executor's locks for a FOR KEY SHARE scan, held to the end of the transaction. */
 	Relation rel = table_open(target->relid, RowShareLock);
@@ -138,7 +150,8 @@ probe_key(TargetRef *target, Datum key)
 	{
 		ExecDropSingleTupleTableSlot(slot);
 		table_close(rel, NoLock);
-		PopActiveSnapshot();
+		if (pushed)
+			PopActiveSnapshot();
 		return true;
 	}
 
@@ -157,7 +170,8 @@ probe_key(TargetRef *target, Datum key)
 	ExecDropSingleTupleTableSlot(slot);
 	index_close(index, NoLock);
 	table_close(rel, NoLock);
-	PopActiveSnapshot();
+	if (pushed)
+		PopActiveSnapshot();
 	return found;
 }
 
