@@ -50,7 +50,17 @@ prepare_as(const char *sql, int nargs, Oid *argtypes, Oid owner)
 SPIPlanPtr
 prepare_kept_plan(const char *sql, int nargs, Oid *argtypes, Oid owner)
 {
-	SPIPlanPtr plan = prepare_as(sql, nargs, argtypes, owner);
+	/*
+	 * A generic plan, always: these statements look rows up by key through
+	 * an index whatever the values.  Left to choose, the plan cache keeps
+	 * re-planning statements with "= ANY ($1)" for every execution, because
+	 * it cannot cost the array's size.
+	 */
+	UserSwitch saved = become_owner(owner);
+	SPIPlanPtr plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
+	restore_user(saved);
+	if (plan == NULL)
+		elog(ERROR, "polyref: SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
 	if (SPI_keepplan(plan) != 0)
 		elog(ERROR, "polyref: SPI_keepplan failed");
 	return plan;
