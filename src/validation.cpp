@@ -80,76 +80,6 @@ source_owner_reads(TargetRef *target)
 	       check_enable_rls(target->relid, owner, true) != RLS_ENABLED;
 }
 
-/*
- * Can every row be checked in one pass?  When all targets share a key type
- * and comparison, and the source's owner may read them all, one hash
- * anti-join of the source against the UNION ALL of the targets finds every
- * violation (half-NULL pairs and undeclared kinds included) in a single scan
- * of the source, as VALIDATE CONSTRAINT's one anti-join does.
- */
-static bool
-single_pass_possible(Association *a, const ViolationScope &scope)
-{
-	if (scope.only_kind != nullptr || scope.only_target != nullptr || a->ntargets == 0)
-		return false;
-	for (int t = 0; t < a->ntargets; t++)
-	{
-		TargetRef *target = a->targets[t];
-		if (target->id_match != IdMatch::Operator || target->key_type != a->targets[0]->key_type ||
-		    target->lookup_operator != a->targets[0]->lookup_operator || !source_owner_reads(target))
-			return false;
-	}
-	return true;
-}
-
-/* The target of a declared kind, by label; InvalidOid for an undeclared one. */
-static Oid
-target_of_kind(Association *a, const char *label)
-{
-	Kind *kind = label ? association_find_kind(a, label, (int) strlen(label)) : nullptr;
-	return kind ? kind->target->relid : InvalidOid;
-}
-
-static uint64
-find_violations_in_one_pass(Association *a, const char *source, const char *select, const char *type_column,
-                            const char *id_column, long limit, ViolationSink found, void *context,
-                            MemoryContext caller_memory)
-{
-	StringInfoData keys;
-	initStringInfo(&keys);
-	for (int k = 0; k < a->nkinds; k++)
-	{
-		TargetRef *target = a->kinds[k].target;
-		appendStringInfo(&keys, "%sSELECT %s::pg_catalog.text AS kind, t.%s AS key FROM %s t", k ? " UNION ALL " : "",
-		                 quote_literal_cstr(a->kinds[k].label),
-		                 quote_identifier(get_attname(target->relid, target->key_attnum, false)),
-		                 scanned_relation(target->relid));
-	}
-	StringInfoData match;
-	initStringInfo(&match);
-	TargetRef *first = a->targets[0];
-	generate_operator_clause(&match, "k.key", first->key_type, first->lookup_operator, psprintf("x.%s", id_column),
-	                         a->id_type);
-	char *sql = psprintf("%s FROM %s x LEFT JOIN (%s) k"
-	                     "  ON k.kind OPERATOR(pg_catalog.=) x.%s::pg_catalog.text AND %s"
-	                     " WHERE (x.%s IS NULL) OPERATOR(pg_catalog.<>) (x.%s IS NULL)"
-	                     "    OR (x.%s IS NOT NULL AND k.kind IS NULL)",
-	                     select, source, keys.data, type_column, match.data, type_column, id_column, type_column);
-	run_check_query(sql, 0, nullptr, nullptr, a->source_owner, limit);
-	uint64 count = 0;
-	SPITupleTable *rows = SPI_tuptable;
-	for (uint64 i = 0; i < SPI_processed && (limit == 0 || count < (uint64) limit); i++, count++)
-	{
-		bool isnull;
-		char *kind = SPI_getvalue(rows->vals[i], rows->tupdesc, 3);
-		char *id = SPI_getvalue(rows->vals[i], rows->tupdesc, 4);
-		emit(found, caller_memory, SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull),
-		     SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull), kind, id,
-		     kind && id ? target_of_kind(a, kind) : InvalidOid, context);
-	}
-	return count;
-}
-
 uint64
 find_violations(Association *a, const ViolationScope &scope, long limit, ViolationSink found, void *context)
 {
@@ -157,19 +87,20 @@ find_violations(Association *a, const ViolationScope &scope, long limit, Violati
 	const char *source = scanned_relation(OidIsValid(scope.scan_relid) ? scope.scan_relid : a->source);
 	const char *type_column = quote_identifier(get_attname(a->source, a->type_attnum, false));
 	const char *id_column = quote_identifier(get_attname(a->source, a->id_attnum, false));
-	const char *select = psprintf("SELECT x.tableoid::pg_catalog.regclass, x.ctid, x.%s::pg_catalog.text,"
-	                              " x.%s::pg_catalog.text",
-	                              type_column, id_column);
+	/*
+	 * Without the rows' addresses, every column a check reads is in the
+	 * (type, id) index, and the planner can answer from it alone.
+	 */
+	const char *select = scope.need_row_address
+	                         ? psprintf("SELECT x.tableoid::pg_catalog.regclass, x.ctid, x.%s::pg_catalog.text,"
+	                                    " x.%s::pg_catalog.text",
+	                                    type_column, id_column)
+	                         : psprintf("SELECT NULL::pg_catalog.regclass, NULL::pg_catalog.tid, x.%s::pg_catalog.text,"
+	                                    " x.%s::pg_catalog.text",
+	                                    type_column, id_column);
 	uint64 count = 0;
 	MemoryContext caller_memory = CurrentMemoryContext;
 	SpiSession spi = spi_open();
-	if (single_pass_possible(a, scope))
-	{
-		count = find_violations_in_one_pass(a, source, select, type_column, id_column, limit, found, context,
-		                                    caller_memory);
-		spi_close(spi);
-		return count;
-	}
 
 	/* Half-NULL pairs and undeclared kinds. */
 	if (only_kind == nullptr && scope.only_target == nullptr)
@@ -285,7 +216,9 @@ void
 validate_rows(Association *a, const ViolationScope &scope)
 {
 	FirstViolation first{};
-	find_violations(a, scope, 1, remember_first, &first);
+	ViolationScope without_addresses = scope;
+	without_addresses.need_row_address = false;
+	find_violations(a, without_addresses, 1, remember_first, &first);
 	if (!first.found)
 		return;
 	Relation source = table_open(a->source, AccessShareLock);

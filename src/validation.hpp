@@ -3,7 +3,10 @@
  *
  * As ALTER TABLE ... VALIDATE CONSTRAINT does (RI_Initial_Check): one query
  * for rows whose kind is NULL on one side only or not declared, then one
- * anti-join per target table, read with the latest snapshot.  The anti-join
+ * anti-join per target table, read with the latest snapshot.  Per target
+ * rather than one anti-join against all targets at once: each then reads
+ * its kinds' range of the (type, id) index, often without touching the
+ * table, against the target's key.  The anti-join
  * runs as the source's owner when that role may read the whole target;
  * otherwise each row's key is probed as the target's owner.
  */
@@ -19,6 +22,7 @@ struct ViolationScope
 	const char *only_kind = nullptr;    /* the rows of one kind (add_target) */
 	TargetRef *only_target = nullptr;   /* the rows pointing at one target (TRUNCATE, DETACH) */
 	Oid scan_relid = InvalidOid;        /* one partition of the source (ATTACH) */
+	bool need_row_address = true;       /* false: the sink ignores tableoid and ctid */
 };
 
 /*
