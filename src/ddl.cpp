@@ -445,6 +445,14 @@ validate_attached(Oid parent, Oid partition)
 		Association *a = catalog_find(catalog, source, touching[i].name);
 		if (a == nullptr || touching[i].source != source || !touching[i].validated)
 			continue;
+		/*
+		 * ADD FOREIGN KEY's lock on every target (each partition of a
+		 * partitioned one, where a DELETE locks only the partition), taken
+		 * before the rows are read with a snapshot newer than it: no target
+		 * row can go between the check and the commit.
+		 */
+		for (int t = 0; t < a->ntargets; t++)
+			(void) find_all_inheritors(a->targets[t]->relid, ShareRowExclusiveLock, NULL);
 		ViolationScope scope;
 		scope.scan_relid = partition;
 		validate_rows(a, scope);
@@ -477,6 +485,8 @@ check_detached(Oid parent, Oid partition)
 	if (targets != nullptr)
 		for (TargetRef *ref : *targets)
 		{
+			/* As natively, the referencing tables are locked out until the detach commits. */
+			LockRelationOid(ref->association->source, AccessExclusiveLock);
 			if (!ref->association->validated)
 				continue;
 			ViolationScope scope;

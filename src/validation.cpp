@@ -221,7 +221,9 @@ validate_rows(Association *a, const ViolationScope &scope)
 	find_violations(a, without_addresses, 1, remember_first, &first);
 	if (!first.found)
 		return;
-	Relation source = table_open(a->source, AccessShareLock);
+	/* The rows checked: the source, or the partition being attached (as natively). */
+	Oid checked = OidIsValid(scope.scan_relid) ? scope.scan_relid : a->source;
+	Relation source = table_open(checked, AccessShareLock);
 	const char *source_name = RelationGetRelationName(source);
 	AttrNumber attnums[2] = {a->type_attnum, a->id_attnum};
 	bool show = check_enable_rls(a->source, InvalidOid, true) != RLS_ENABLED &&
