@@ -32,6 +32,20 @@ require_writable_transaction(FunctionCallInfo fcinfo)
 	PreventCommandIfReadOnly(psprintf("%s()", get_func_name(fcinfo->flinfo->fn_oid)));
 }
 
+Datum *
+array_elements(ArrayType *array, const char *argname, Oid element_type, bool **nulls, int *n)
+{
+	if (ARR_NDIM(array) > 1)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must be a one-dimensional array", argname)));
+	int16 typlen;
+	bool typbyval;
+	char typalign;
+	get_typlenbyvalalign(element_type, &typlen, &typbyval, &typalign);
+	Datum *values;
+	deconstruct_array(array, element_type, typlen, typbyval, typalign, &values, nulls, n);
+	return values;
+}
+
 Oid
 existing_relation(Oid relid)
 {

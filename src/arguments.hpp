@@ -23,6 +23,12 @@ char *name_argument(FunctionCallInfo fcinfo, int argno);
  */
 void require_writable_transaction(FunctionCallInfo fcinfo);
 
+/*
+ * The elements of a one-dimensional array (22023 for more dimensions);
+ * nulls[i] tells which are NULL.
+ */
+Datum *array_elements(ArrayType *array, const char *argname, Oid element_type, bool **nulls, int *n);
+
 /* 42P01 unless relid names an existing relation (a regclass may outlive its table). */
 Oid existing_relation(Oid relid);
 

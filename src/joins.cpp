@@ -309,19 +309,6 @@ wanted_order(const void *x, const void *y)
 	return strcmp(a->id, b->id);
 }
 
-Datum *
-one_dimensional(ArrayType *array, const char *argname, Oid element_type, bool **nulls, int *n)
-{
-	if (ARR_NDIM(array) > 1)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must be a one-dimensional array", argname)));
-	int16 typlen;
-	bool typbyval;
-	char typalign;
-	get_typlenbyvalalign(element_type, &typlen, &typbyval, &typalign);
-	Datum *values;
-	deconstruct_array(array, element_type, typlen, typbyval, typalign, &values, nulls, n);
-	return values;
-}
 
 Datum
 make_array(const Datum *values, int n, Oid element_type)
@@ -349,8 +336,8 @@ POLYREF_FUNCTION(polyref_resolve_many)
 	bool *id_nulls;
 	int nkinds;
 	int nids;
-	Datum *kinds = one_dimensional(kinds_array, "kinds", TEXTOID, &kind_nulls, &nkinds);
-	Datum *ids = one_dimensional(ids_array, "ids", id_type, &id_nulls, &nids);
+	Datum *kinds = array_elements(kinds_array, "kinds", TEXTOID, &kind_nulls, &nkinds);
+	Datum *ids = array_elements(ids_array, "ids", id_type, &id_nulls, &nids);
 	if (nkinds != nids)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 		                errmsg("kinds and ids must have the same length"),

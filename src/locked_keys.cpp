@@ -20,8 +20,8 @@ struct LockedKey
 /*
  * Starts at 256 slots (a single-row transaction pays for 6 kB) and doubles
  * at three quarters full, up to 2^17 slots of 24 bytes (3 MB, 98304 keys),
- * but only while it earns its memory: a table whose keys were found again
- * less than once per four entries since it last grew stops growing.  A load
+ * but only while it earns its memory: when fewer than one lookup in four
+ * found its key since the table last grew, it stays as it is.  A load
  * whose keys rarely repeat within reach (uniformly random over more targets
  * than the table could hold) then keeps a few kB, and its peak memory stays
  * that of the trigger queue PostgreSQL keeps anyway.
@@ -33,6 +33,7 @@ struct LockedKeyTable
 {
 	McxtVector<LockedKey> *slots; /* a power of two */
 	size_t used;
+	size_t lookups_since_growth;
 	size_t hits_since_growth;
 };
 
@@ -64,9 +65,10 @@ bool
 grow(LockedKeyTable *t)
 {
 	size_t size = t->slots->size();
-	if (size >= max_slots || t->hits_since_growth * 4 < t->used)
+	if (size >= max_slots || t->hits_since_growth * 4 < t->lookups_since_growth)
 		return false;
 	t->hits_since_growth = 0;
+	t->lookups_since_growth = 0;
 	McxtVector<LockedKey> *bigger =
 		make_in_context<McxtVector<LockedKey>>(GetMemoryChunkContext(t->slots));
 	bigger->resize(size * 2, LockedKey{InvalidOid, {}, 0});
@@ -102,6 +104,7 @@ forget_on_subtransaction_abort(SubXactEvent event, SubTransactionId, SubTransact
 			slot.target = InvalidOid;
 		table->used = 0;
 		table->hits_since_growth = 0;
+		table->lookups_since_growth = 0;
 	}
 }
 
@@ -126,6 +129,7 @@ locked_keys_find(Oid target, Datum key, ItemPointer tid)
 {
 	if (table == nullptr)
 		return false;
+	table->lookups_since_growth++;
 	const LockedKey &slot = find_slot(*table->slots, target, key);
 	if (slot.target == InvalidOid)
 		return false;

@@ -69,16 +69,8 @@ array_argument(FunctionCallInfo fcinfo, int argno, const char *argname, Oid elem
 		*n = -1;
 		return nullptr;
 	}
-	ArrayType *array = PG_GETARG_ARRAYTYPE_P(argno);
-	if (ARR_NDIM(array) > 1)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must be a one-dimensional array", argname)));
-	int16 typlen;
-	bool typbyval;
-	char typalign;
-	get_typlenbyvalalign(element_type, &typlen, &typbyval, &typalign);
-	Datum *values;
 	bool *nulls;
-	deconstruct_array(array, element_type, typlen, typbyval, typalign, &values, &nulls, n);
+	Datum *values = array_elements(PG_GETARG_ARRAYTYPE_P(argno), argname, element_type, &nulls, n);
 	for (int i = 0; i < *n; i++)
 		if (nulls[i])
 			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not contain NULL", argname)));
