@@ -35,6 +35,7 @@ struct LockedKeyTable
 	size_t used;
 	size_t lookups_since_growth;
 	size_t hits_since_growth;
+	bool useless; /* keys do not repeat here: stop looking for the rest of the transaction */
 };
 
 /* NULL until the first use in a transaction; its memory goes with the transaction. */
@@ -105,6 +106,7 @@ forget_on_subtransaction_abort(SubXactEvent event, SubTransactionId, SubTransact
 		table->used = 0;
 		table->hits_since_growth = 0;
 		table->lookups_since_growth = 0;
+		table->useless = false;
 	}
 }
 
@@ -127,8 +129,17 @@ locked_keys_usable(bool key_by_value)
 bool
 locked_keys_find(Oid target, Datum key, ItemPointer tid)
 {
-	if (table == nullptr)
+	if (table == nullptr || table->useless)
 		return false;
+	/*
+	 * Thousands of lookups and hardly a hit: the keys of this load do not
+	 * repeat within reach, and looking costs more than it saves.
+	 */
+	if (table->lookups_since_growth >= 4096 && table->hits_since_growth * 64 < table->lookups_since_growth)
+	{
+		table->useless = true;
+		return false;
+	}
 	table->lookups_since_growth++;
 	const LockedKey &slot = find_slot(*table->slots, target, key);
 	if (slot.target == InvalidOid)
@@ -142,6 +153,8 @@ void
 locked_keys_remember(Oid target, Datum key, ItemPointer tid)
 {
 	LockedKeyTable *t = table_for_transaction();
+	if (t->useless)
+		return;
 	LockedKey *slot = &find_slot(*t->slots, target, key);
 	if (slot->target == InvalidOid)
 	{
