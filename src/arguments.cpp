@@ -46,6 +46,16 @@ array_elements(ArrayType *array, const char *argname, Oid element_type, bool **n
 	return values;
 }
 
+Datum
+make_array(const Datum *values, int n, Oid element_type)
+{
+	int16 typlen;
+	bool typbyval;
+	char typalign;
+	get_typlenbyvalalign(element_type, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_array((Datum *) values, n, element_type, typlen, typbyval, typalign));
+}
+
 Oid
 existing_relation(Oid relid)
 {

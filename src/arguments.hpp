@@ -29,6 +29,9 @@ void require_writable_transaction(FunctionCallInfo fcinfo);
  */
 Datum *array_elements(ArrayType *array, const char *argname, Oid element_type, bool **nulls, int *n);
 
+/* A one-dimensional array of values of element_type (a query parameter, say). */
+Datum make_array(const Datum *values, int n, Oid element_type);
+
 /* 42P01 unless relid names an existing relation (a regclass may outlive its table). */
 Oid existing_relation(Oid relid);
 

@@ -4,6 +4,8 @@
  */
 #include "catalog.hpp"
 
+#include "arguments.hpp"
+
 #include "probe.hpp"
 #include "spi_util.hpp"
 #include "sql_names.hpp"
@@ -383,16 +385,6 @@ kind_value(const Association *a, const char *label)
 		return OidInputFunctionCall(input, (char *) label, ioparam, -1);
 	}
 	return CStringGetTextDatum(label);
-}
-
-static Datum
-make_array(const Datum *values, int n, Oid element_type)
-{
-	int16 typlen;
-	bool typbyval;
-	char typalign;
-	get_typlenbyvalalign(element_type, &typlen, &typbyval, &typalign);
-	return PointerGetDatum(construct_array((Datum *) values, n, element_type, typlen, typbyval, typalign));
 }
 
 /* Fills the arrays of kinds that point at each target (for the = ANY queries). */

@@ -21,6 +21,7 @@
  *   - a new partition of a target gets its TRUNCATE guard.
  * Renamed tables and schemas need nothing: the configuration holds OIDs.
  */
+#include "arguments.hpp"
 #include "boundary.hpp"
 #include "catalog.hpp"
 #include "config.hpp"
@@ -190,7 +191,7 @@ may_concern_associations(const DroppedObject *objects, int n)
 		relids[i] = ObjectIdGetDatum(on_table ? owning_table(&objects[i]) : objects[i].objid);
 	}
 	Oid types[1] = {OIDARRAYOID};
-	Datum values[1] = {PointerGetDatum(construct_array(relids, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT))};
+	Datum values[1] = {make_array(relids, n, OIDOID)};
 	SpiSession spi = spi_open();
 	bool touches = query_latest("SELECT 1 FROM polyref.config_association"
 	                            " WHERE source::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)"

@@ -310,16 +310,6 @@ wanted_order(const void *x, const void *y)
 }
 
 
-Datum
-make_array(const Datum *values, int n, Oid element_type)
-{
-	int16 typlen;
-	bool typbyval;
-	char typalign;
-	get_typlenbyvalalign(element_type, &typlen, &typbyval, &typalign);
-	return PointerGetDatum(construct_array((Datum *) values, n, element_type, typlen, typbyval, typalign));
-}
-
 } // namespace
 
 POLYREF_FUNCTION(polyref_resolve_many)
@@ -880,7 +870,7 @@ join_views_forget(const Oid *relids, int n)
 	for (int i = 0; i < n; i++)
 		values[i] = ObjectIdGetDatum(relids[i]);
 	Oid types[1] = {OIDARRAYOID};
-	Datum array[1] = {PointerGetDatum(construct_array(values, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT))};
+	Datum array[1] = {make_array(values, n, OIDOID)};
 	SpiSession spi = spi_open();
 	config_write("DELETE FROM polyref.config_join_view"
 	             " WHERE join_view::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)",

@@ -3,6 +3,8 @@
  */
 #include "triggers.hpp"
 
+#include "arguments.hpp"
+
 #include "config.hpp"
 #include "spi_util.hpp"
 #include "sql_names.hpp"
@@ -48,7 +50,7 @@ partition_of_target(Oid relid)
 	foreach (cell, ancestors)
 		relids[i++] = ObjectIdGetDatum(lfirst_oid(cell));
 	Oid types[1] = {OIDARRAYOID};
-	Datum values[1] = {PointerGetDatum(construct_array(relids, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT))};
+	Datum values[1] = {make_array(relids, n, OIDOID)};
 	SpiSession spi = spi_open();
 	bool found = query_latest("SELECT 1 FROM polyref.config_kind"
 	                          " WHERE target::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)",

@@ -3,6 +3,8 @@
  */
 #include "validation.hpp"
 
+#include "arguments.hpp"
+
 #include "canonical_id.hpp"
 #include "queries.hpp"
 #include "spi_util.hpp"
@@ -18,7 +20,7 @@ text_array(const char *const *labels, int n)
 	Datum *values = (Datum *) palloc(sizeof(Datum) * (n + 1));
 	for (int i = 0; i < n; i++)
 		values[i] = CStringGetTextDatum(labels[i]);
-	return PointerGetDatum(construct_array(values, n, TEXTOID, -1, false, TYPALIGN_INT));
+	return make_array(values, n, TEXTOID);
 }
 
 /* Runs sql as role with the latest snapshot and a large work_mem, as RI_Initial_Check does. */
