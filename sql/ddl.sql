@@ -503,4 +503,32 @@ DROP TABLE comments, posts;
 SELECT count(*) AS associations FROM polyref.associations;
 SELECT * FROM polyref_triggers ORDER BY 1, 2, 3;
 
+-- Partitions made with another layout (a dropped column, another column
+-- order) and attached: each keeps its columns at its own positions, and the
+-- checks, reports and actions must read them there.
+CREATE TABLE posts (id bigint PRIMARY KEY);
+INSERT INTO posts VALUES (1), (2);
+CREATE TABLE videos (id bigint PRIMARY KEY, title text) PARTITION BY RANGE (id);
+CREATE TABLE videos_low PARTITION OF videos FOR VALUES FROM (0) TO (100);
+CREATE TABLE videos_high (junk int, title text, id bigint NOT NULL);
+ALTER TABLE videos_high DROP COLUMN junk;
+ALTER TABLE videos ATTACH PARTITION videos_high FOR VALUES FROM (100) TO (200);
+INSERT INTO videos VALUES (5, 'low'), (150, 'high');
+CREATE TABLE comments (id int, commentable_type text, commentable_id bigint) PARTITION BY RANGE (id);
+CREATE TABLE comments_low PARTITION OF comments FOR VALUES FROM (0) TO (100);
+CREATE TABLE comments_high (junk int, commentable_id bigint, junk2 text, commentable_type text, id int);
+ALTER TABLE comments_high DROP COLUMN junk, DROP COLUMN junk2;
+ALTER TABLE comments ATTACH PARTITION comments_high FOR VALUES FROM (100) TO (200);
+SELECT polyref.declare('comments', 'commentable', targets => ARRAY['posts', 'videos'],
+                       kinds => ARRAY['Post', 'Video'], initially_deferred => false,
+                       on_update => 'cascade', on_delete => 'restrict');
+INSERT INTO comments VALUES (1, 'Post', 1), (101, 'Post', 2), (102, 'Video', 150);
+INSERT INTO comments VALUES (103, 'Post', 99);
+INSERT INTO comments VALUES (104, 'Nope', 1);
+UPDATE comments SET commentable_id = 98 WHERE id = 101;
+DELETE FROM videos WHERE id = 150;
+UPDATE videos SET id = 151 WHERE id = 150;
+SELECT * FROM comments ORDER BY id;
+DROP TABLE comments, posts, videos;
+
 DROP SCHEMA ddl CASCADE;

@@ -443,6 +443,7 @@ catalog_build()
 	catalog->by_target = make_in_context<McxtFlatMap<Oid, McxtVector<TargetRef *> *>>(memory);
 	catalog->watched = make_in_context<McxtVector<Oid>>(memory);
 	catalog->declared_table_memo = make_in_context<McxtFlatMap<Oid, Oid>>(memory);
+	catalog->partition_attnum_memo = make_in_context<McxtFlatMap<uint64, AttrNumber>>(memory);
 
 	known_config_relids[0] = config_association_relid();
 	known_config_relids[1] = config_kind_relid();
@@ -615,6 +616,23 @@ catalog_declared_table(Catalog *catalog, Oid relid)
 	}
 	catalog->declared_table_memo->emplace(relid, declared);
 	return declared;
+}
+
+AttrNumber
+catalog_attnum_in(Catalog *catalog, Oid declared, AttrNumber attnum, Oid relid)
+{
+	if (relid == declared)
+		return attnum;
+	uint64 memo_key = ((uint64) relid << 16) | (uint16) attnum;
+	auto memo = catalog->partition_attnum_memo->find(memo_key);
+	if (memo != catalog->partition_attnum_memo->end())
+		return memo->second;
+	/* Partitions share their parent's column names (renames cascade; the DDL guard keeps these columns). */
+	AttrNumber in_relid = get_attnum(relid, get_attname(declared, attnum, false));
+	if (in_relid == InvalidAttrNumber)
+		elog(ERROR, "polyref: column %d of relation %u has no counterpart in relation %u", attnum, declared, relid);
+	catalog->partition_attnum_memo->emplace(memo_key, in_relid);
+	return in_relid;
 }
 
 const McxtVector<TargetRef *> *

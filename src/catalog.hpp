@@ -141,6 +141,8 @@ struct Catalog
 	McxtVector<Oid> *watched; /* sorted */
 	/* relid -> the declared table it belongs to (itself, or a partition's ancestor) */
 	McxtFlatMap<Oid, Oid> *declared_table_memo;
+	/* (partition relid << 16 | declared attnum) -> that column's attnum in the partition */
+	McxtFlatMap<uint64, AttrNumber> *partition_attnum_memo;
 	/* images replaced while still possibly in use wait here for transaction end */
 	Catalog *retired_next;
 };
@@ -157,6 +159,27 @@ Association *catalog_find(Catalog *catalog, Oid source, const char *name);
  * else InvalidOid.
  */
 Oid catalog_declared_table(Catalog *catalog, Oid relid);
+
+/*
+ * A column of a declared table, numbered as in relid: the table itself or
+ * one of its partitions, whose columns sit elsewhere when it was made with
+ * another layout (dropped columns, another column order) and attached.
+ */
+AttrNumber catalog_attnum_in(Catalog *catalog, Oid declared, AttrNumber attnum, Oid relid);
+
+/* Where an association's kind and id columns are in one source relation (the table or a partition). */
+struct SourceColumns
+{
+	AttrNumber type_attnum;
+	AttrNumber id_attnum;
+};
+
+inline SourceColumns
+source_columns_in(Catalog *catalog, const Association *a, Oid relid)
+{
+	return {catalog_attnum_in(catalog, a->source, a->type_attnum, relid),
+	        catalog_attnum_in(catalog, a->source, a->id_attnum, relid)};
+}
 
 /* The TargetRefs on a declared target table (NULL when none). */
 const McxtVector<TargetRef *> *catalog_targets_on(Catalog *catalog, Oid target);

@@ -81,9 +81,10 @@ kind_of(Association *a, Datum kind_value)
 }
 
 static void
-check_new_reference(Association *a, TriggerData *td)
+check_new_reference(Catalog *catalog, Association *a, TriggerData *td)
 {
 	Relation rel = td->tg_relation;
+	SourceColumns columns = source_columns_in(catalog, a, RelationGetRelid(rel));
 	TupleTableSlot *row = td->tg_trigslot;
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 	{
@@ -94,8 +95,8 @@ check_new_reference(Association *a, TriggerData *td)
 		 * version dead and pass, so this one must look.
 		 */
 		if (!inserted_by_this_transaction(td->tg_trigslot) &&
-		    column_unchanged(rel, td->tg_trigslot, row, a->type_attnum) &&
-		    column_unchanged(rel, td->tg_trigslot, row, a->id_attnum))
+		    column_unchanged(rel, td->tg_trigslot, row, columns.type_attnum) &&
+		    column_unchanged(rel, td->tg_trigslot, row, columns.id_attnum))
 			return;
 	}
 	/* A version deleted or updated since is checked by its successor's event, if any. */
@@ -103,20 +104,20 @@ check_new_reference(Association *a, TriggerData *td)
 		return;
 
 	bool kind_null, id_null;
-	Datum kind_value = slot_getattr(row, a->type_attnum, &kind_null);
-	Datum id = slot_getattr(row, a->id_attnum, &id_null);
+	Datum kind_value = slot_getattr(row, columns.type_attnum, &kind_null);
+	Datum id = slot_getattr(row, columns.id_attnum, &id_null);
 	if (kind_null && id_null)
 		return;
 	if (kind_null || id_null)
-		report_source_violation(a, rel, row, nullptr, SourceViolation::MixedNulls);
+		report_source_violation(a, rel, row, columns, nullptr, SourceViolation::MixedNulls);
 	Kind *kind = kind_of(a, kind_value);
 	if (kind == nullptr)
-		report_source_violation(a, rel, row, nullptr, SourceViolation::UnknownKind);
+		report_source_violation(a, rel, row, columns, nullptr, SourceViolation::UnknownKind);
 
 	TargetRef *target = kind->target;
 	Datum param = id;
 	if (target->id_match == IdMatch::CanonicalText && !canonical_key(target, id, &param))
-		report_source_violation(a, rel, row, kind, SourceViolation::MissingKey);
+		report_source_violation(a, rel, row, columns, kind, SourceViolation::MissingKey);
 
 	bool found;
 	if (target->direct_probe)
@@ -129,22 +130,30 @@ check_new_reference(Association *a, TriggerData *td)
 		spi_close(spi);
 	}
 	if (!found)
-		report_source_violation(a, rel, row, kind, SourceViolation::MissingKey);
+		report_source_violation(a, rel, row, columns, kind, SourceViolation::MissingKey);
 }
 
 /* ------------------------------------------------------------------------
  * Target side
  */
 
+/* Where the target's key column is in the relation the event is on (the table or a partition). */
+static AttrNumber
+key_attnum_in(TargetRef *target, TriggerData *td)
+{
+	return catalog_attnum_in(catalog_current(), target->relid, target->key_attnum, RelationGetRelid(td->tg_relation));
+}
+
 /* The old key when this event removes it from the target, or false. */
 static bool
 removed_key(TargetRef *target, TriggerData *td, Datum *key)
 {
 	Relation rel = td->tg_relation;
-	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event) && column_unchanged(rel, td->tg_trigslot, td->tg_newslot, target->key_attnum))
+	AttrNumber key_attnum = key_attnum_in(target, td);
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event) && column_unchanged(rel, td->tg_trigslot, td->tg_newslot, key_attnum))
 		return false;
 	bool isnull;
-	*key = slot_getattr(td->tg_trigslot, target->key_attnum, &isnull);
+	*key = slot_getattr(td->tg_trigslot, key_attnum, &isnull);
 	return !isnull;
 }
 
@@ -180,7 +189,7 @@ apply_action(TargetRef *target, TriggerData *td, Action action, Datum key)
 	if (action == Action::Cascade && !is_delete)
 	{
 		bool isnull;
-		new_key = slot_getattr(td->tg_newslot, target->key_attnum, &isnull);
+		new_key = slot_getattr(td->tg_newslot, key_attnum_in(target, td), &isnull);
 		if (isnull)
 			action = Action::SetNull; /* a NULL key references nothing */
 	}
@@ -239,7 +248,7 @@ POLYREF_FUNCTION(polyref_constraint_trigger)
 		if (a != nullptr)
 		{
 			serves_an_association = true;
-			check_new_reference(a, td);
+			check_new_reference(catalog, a, td);
 		}
 	}
 	if (TRIGGER_FIRED_BY_DELETE(td->tg_event) || TRIGGER_FIRED_BY_UPDATE(td->tg_event))

@@ -34,10 +34,11 @@ value_text(TupleTableSlot *row, AttrNumber attnum)
 }
 
 void
-report_source_violation(Association *a, Relation source, TupleTableSlot *row, Kind *kind, SourceViolation why)
+report_source_violation(Association *a, Relation source, TupleTableSlot *row, SourceColumns columns, Kind *kind,
+                        SourceViolation why)
 {
 	const char *source_name = RelationGetRelationName(source);
-	AttrNumber attnums[2] = {a->type_attnum, a->id_attnum};
+	AttrNumber attnums[2] = {columns.type_attnum, columns.id_attnum};
 	bool show = may_see_values(RelationGetRelid(source), attnums, 2);
 	const char *type_column = get_attname(a->source, a->type_attnum, false);
 	const char *id_column = get_attname(a->source, a->id_attnum, false);
@@ -55,7 +56,7 @@ report_source_violation(Association *a, Relation source, TupleTableSlot *row, Ki
 			                errmsg("insert or update on table \"%s\" violates foreign key constraint \"%s\"",
 			                       source_name, a->name),
 			                errdetail("Kind \"%s\" is not a declared target of association \"%s\".",
-			                          value_text(row, a->type_attnum), a->name),
+			                          value_text(row, columns.type_attnum), a->name),
 			                errtableconstraint(source, a->name)));
 		ereport(ERROR, (errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 		                errmsg("insert or update on table \"%s\" violates foreign key constraint \"%s\"", source_name,
@@ -69,7 +70,7 @@ report_source_violation(Association *a, Relation source, TupleTableSlot *row, Ki
 		                errmsg("insert or update on table \"%s\" violates foreign key constraint \"%s\"", source_name,
 		                       a->name),
 		                errdetail("Key (%s, %s)=(%s, %s) is not present in table \"%s\".", type_column, id_column,
-		                          value_text(row, a->type_attnum), value_text(row, a->id_attnum), target_name),
+		                          value_text(row, columns.type_attnum), value_text(row, columns.id_attnum), target_name),
 		                errtableconstraint(source, a->name)));
 	ereport(ERROR, (errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 	                errmsg("insert or update on table \"%s\" violates foreign key constraint \"%s\"", source_name,
