@@ -170,7 +170,6 @@ INSERT INTO n_noaction VALUES (20, 404);
 SELECT reset();
 BEGIN;
 INSERT INTO c_noaction VALUES (30, 'Post', 404);
-INSERT INTO n_noaction VALUES (30, 404);
 SET LOCAL session_replication_role = replica;
 COMMIT;
 \echo :LAST_ERROR_SQLSTATE

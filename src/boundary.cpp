@@ -1,5 +1,5 @@
 /*
- * boundary.cpp — the one guard every SQL-callable entry point goes through.
+ * boundary.cpp — the one guard every entry point (SQL-callable function or hook) goes through.
  */
 #include "boundary.hpp"
 
@@ -8,8 +8,9 @@
 
 namespace polyref {
 
-Datum
-enter_cpp(PGFunction body, FunctionCallInfo fcinfo)
+template <class Body>
+static auto
+guarded(Body body) -> decltype(body())
 {
 	/*
 	 * A C++ exception that flew past a PG_TRY block (in PostgreSQL code that
@@ -25,7 +26,7 @@ enter_cpp(PGFunction body, FunctionCallInfo fcinfo)
 
 	try
 	{
-		return body(fcinfo);
+		return body();
 	}
 	catch (const std::bad_alloc &)
 	{
@@ -48,6 +49,18 @@ enter_cpp(PGFunction body, FunctionCallInfo fcinfo)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("polyref internal error: %s", message)));
 	pg_unreachable();
+}
+
+Datum
+enter_cpp(PGFunction body, FunctionCallInfo fcinfo)
+{
+	return guarded([=] { return body(fcinfo); });
+}
+
+void
+enter_cpp(void (*body)())
+{
+	guarded(body);
 }
 
 } // namespace polyref

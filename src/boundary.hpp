@@ -15,8 +15,11 @@
  *    caught there, every C++ frame is gone, and only then is it raised as an
  *    ordinary PostgreSQL ERROR.
  *
- * Callbacks that PostgreSQL calls (cache invalidation, transaction end) are
- * declared noexcept and do nothing that can throw.
+ * Hooks that run polyref's work (the end of a statement, of a utility
+ * command, of a transaction: see pending_checks.cpp) go through the same
+ * guard with enter_cpp(body).  Callbacks that only reset state (cache
+ * invalidation, transaction end) are declared noexcept and do nothing that
+ * can throw.
  */
 #pragma once
 
@@ -26,6 +29,9 @@ namespace polyref {
 
 /* Runs body(fcinfo); a C++ exception that escapes it becomes an ERROR. */
 Datum enter_cpp(PGFunction body, FunctionCallInfo fcinfo);
+
+/* The same for a hook's work: runs body(); an escaping C++ exception becomes an ERROR. */
+void enter_cpp(void (*body)());
 
 } // namespace polyref
 

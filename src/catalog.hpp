@@ -73,6 +73,14 @@ struct TargetRef
 	Oid probe_collation;         /* the index column's */
 	FmgrInfo probe_equal;        /* lookup_operator, to re-check a row that moved */
 	bool key_by_value;           /* the probed datum: may locked_keys remember it? */
+	int16 key_typlen;            /* and its length, to copy it into a batch */
+
+	/*
+	 * Whether checks of this target may wait in the pending batch and run
+	 * as one sorted pass over key_index (see pending_checks.hpp).
+	 */
+	bool sorted_probe;
+	SortSupportData id_sort; /* orders ids among themselves: how a batch is sorted */
 
 	/* The kinds that point here, as arrays in the kind column's type (for = ANY). */
 	int nkinds;

@@ -12,11 +12,11 @@
  * same queries, snapshots, row locks and owner switch.
  */
 #include "boundary.hpp"
-#include "canonical_id.hpp"
 #include "catalog.hpp"
-#include "probe.hpp"
+#include "pending_checks.hpp"
 #include "queries.hpp"
 #include "report.hpp"
+#include "source_check.hpp"
 #include "spi_util.hpp"
 #include "validation.hpp"
 
@@ -66,25 +66,10 @@ inserted_by_this_transaction(TupleTableSlot *row)
  * Source side: is the new (kind, id) present?  (RI_FKey_check)
  */
 
-static Kind *
-kind_of(Association *a, Datum kind_value)
-{
-	if (a->type_class == KindColumnClass::Enum)
-	{
-		for (int k = 0; k < a->nkinds; k++)
-			if (DatumGetObjectId(a->kinds[k].value) == DatumGetObjectId(kind_value))
-				return &a->kinds[k];
-		return nullptr;
-	}
-	text *label = DatumGetTextPP(kind_value);
-	return association_find_kind(a, VARDATA_ANY(label), (int) VARSIZE_ANY_EXHDR(label));
-}
-
 static void
 check_new_reference(Catalog *catalog, Association *a, TriggerData *td)
 {
 	Relation rel = td->tg_relation;
-	SourceColumns columns = source_columns_in(catalog, a, RelationGetRelid(rel));
 	TupleTableSlot *row = td->tg_trigslot;
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 	{
@@ -94,6 +79,7 @@ check_new_reference(Catalog *catalog, Association *a, TriggerData *td)
 		 * inserted by this transaction: its INSERT check will find that
 		 * version dead and pass, so this one must look.
 		 */
+		SourceColumns columns = source_columns_in(catalog, a, RelationGetRelid(rel));
 		if (!inserted_by_this_transaction(td->tg_trigslot) &&
 		    column_unchanged(rel, td->tg_trigslot, row, columns.type_attnum) &&
 		    column_unchanged(rel, td->tg_trigslot, row, columns.id_attnum))
@@ -102,35 +88,7 @@ check_new_reference(Catalog *catalog, Association *a, TriggerData *td)
 	/* A version deleted or updated since is checked by its successor's event, if any. */
 	if (!table_tuple_satisfies_snapshot(rel, row, SnapshotSelf))
 		return;
-
-	bool kind_null, id_null;
-	Datum kind_value = slot_getattr(row, columns.type_attnum, &kind_null);
-	Datum id = slot_getattr(row, columns.id_attnum, &id_null);
-	if (kind_null && id_null)
-		return;
-	if (kind_null || id_null)
-		report_source_violation(a, rel, row, columns, nullptr, SourceViolation::MixedNulls);
-	Kind *kind = kind_of(a, kind_value);
-	if (kind == nullptr)
-		report_source_violation(a, rel, row, columns, nullptr, SourceViolation::UnknownKind);
-
-	TargetRef *target = kind->target;
-	Datum param = id;
-	if (target->id_match == IdMatch::CanonicalText && !canonical_key(target, id, &param))
-		report_source_violation(a, rel, row, columns, kind, SourceViolation::MissingKey);
-
-	bool found;
-	if (target->direct_probe)
-		found = probe_key(target, param);
-	else
-	{
-		SpiSession spi = spi_open();
-		/* As natively, a partitioned target is read with a fresh snapshot. */
-		found = run_plan(lookup_key_plan(target), target->owner, &param, " ", target->partitioned, 1) > 0;
-		spi_close(spi);
-	}
-	if (!found)
-		report_source_violation(a, rel, row, columns, kind, SourceViolation::MissingKey);
+	check_row_reference(catalog, a, rel, row, KeyCheck::MayWait, GetCurrentSubTransactionId());
 }
 
 /* ------------------------------------------------------------------------
@@ -260,6 +218,8 @@ POLYREF_FUNCTION(polyref_constraint_trigger)
 				if (strcmp(target->association->name, name) != 0)
 					continue;
 				serves_an_association = true;
+				/* Source checks fired before this event run before it, as natively. */
+				pending_checks_run();
 				Datum key;
 				if (association_action(target->association, is_delete) == Action::NoAction &&
 				    removed_key(target, td, &key))
@@ -282,6 +242,8 @@ POLYREF_FUNCTION(polyref_action_trigger)
 	bool is_delete = TRIGGER_FIRED_BY_DELETE(td->tg_event);
 	Catalog *catalog = catalog_current();
 	Oid relid = catalog_declared_table(catalog, RelationGetRelid(td->tg_relation));
+	/* Source checks fired before this event run before it, as natively. */
+	pending_checks_run();
 	if (const McxtVector<TargetRef *> *targets = catalog_targets_on(catalog, relid))
 		for (TargetRef *target : *targets)
 		{

@@ -5,6 +5,7 @@
 #include "boundary.hpp"
 #include "catalog.hpp"
 #include "locked_keys.hpp"
+#include "pending_checks.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -17,6 +18,7 @@ _PG_init(void)
 {
 	polyref::catalog_init();
 	polyref::locked_keys_init();
+	polyref::pending_checks_init();
 }
 
 /*

@@ -4,6 +4,8 @@
 #include "probe.hpp"
 
 #include "locked_keys.hpp"
+#include "queries.hpp"
+#include "spi_util.hpp"
 
 namespace polyref {
 
@@ -49,12 +51,23 @@ prepare_direct_probe(TargetRef *target, Oid id_type)
 	if (pg_class_aclcheck(target->relid, target->owner, ACL_SELECT | ACL_UPDATE) != ACLCHECK_OK)
 		return;
 
-	target->key_by_value = get_typbyval(param_type);
+	get_typlenbyval(param_type, &target->key_typlen, &target->key_by_value);
 	target->probe_function = equal;
 	target->probe_subtype = right == input_type ? InvalidOid : right;
 	target->probe_collation = collation;
 	fmgr_info_cxt(equal, &target->probe_equal, CurrentMemoryContext);
 	target->direct_probe = true;
+
+	/* A batch of probes also needs an order among ids, to sort the batch by. */
+	target->sorted_probe = false;
+	Oid id_less = get_opfamily_member(family, right, right, BTLessStrategyNumber);
+	if (!OidIsValid(id_less) || !built_in(get_opcode(id_less)))
+		return;
+	memset(&target->id_sort, 0, sizeof(target->id_sort));
+	target->id_sort.ssup_cxt = CurrentMemoryContext;
+	target->id_sort.ssup_collation = collation;
+	PrepareSortSupportFromOrderingOp(id_less, &target->id_sort);
+	target->sorted_probe = true;
 }
 
 [[noreturn]] static void
@@ -66,16 +79,25 @@ serialization_failure()
 
 /*
  * Locks the row the index entry led to, as ExecLockRows does for a FOR KEY
- * SHARE scan; true when the locked version still has the key.
+ * SHARE scan; true when the locked version still has the key.  With waited,
+ * tells whether it had to wait for another transaction.
  */
 static bool
-lock_found_row(TargetRef *target, Relation rel, TupleTableSlot *slot, Snapshot snapshot, Datum key)
+lock_found_row(TargetRef *target, Relation rel, TupleTableSlot *slot, Snapshot snapshot, Datum key,
+               bool *waited = nullptr)
 {
 	TM_FailureData failure;
 	/* READ COMMITTED follows the update chain to the newest version; the others must not. */
 	int flags = IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION;
-	TM_Result result = table_tuple_lock(rel, &slot->tts_tid, snapshot, slot, GetCurrentCommandId(false),
-	                                    LockTupleKeyShare, LockWaitBlock, flags, &failure);
+	CommandId command = GetCurrentCommandId(false);
+	TM_Result result = table_tuple_lock(rel, &slot->tts_tid, snapshot, slot, command, LockTupleKeyShare,
+	                                    waited != nullptr ? LockWaitSkip : LockWaitBlock, flags, &failure);
+	if (result == TM_WouldBlock)
+	{
+		*waited = true;
+		result = table_tuple_lock(rel, &slot->tts_tid, snapshot, slot, command, LockTupleKeyShare, LockWaitBlock,
+		                          flags, &failure);
+	}
 	switch (result)
 	{
 		case TM_Ok:
@@ -121,26 +143,29 @@ still_locked(TargetRef *target, Relation rel, TupleTableSlot *slot, Snapshot sna
 	       DatumGetBool(FunctionCall2Coll(&target->probe_equal, target->probe_collation, held, key));
 }
 
+/*
+ * What SPI does before a statement: make our own work visible, then take
+ * the statement's snapshot.  Under READ COMMITTED that is a fresh one whose
+ * command id is current already; the transaction snapshot of REPEATABLE
+ * READ needs a copy with the current command id (popped by end_probe).
+ */
+static Snapshot
+begin_probe(bool *pushed)
+{
+	CommandCounterIncrement();
+	*pushed = IsolationUsesXactSnapshot();
+	if (!*pushed)
+		return GetTransactionSnapshot();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
+	return GetActiveSnapshot();
+}
+
 bool
 probe_key(TargetRef *target, Datum key)
 {
-	/*
-	 * What SPI does before a statement: make our own work visible, then take
-	 * the statement's snapshot.  Under READ COMMITTED that is a fresh one
-	 * whose command id is current already; the transaction snapshot of
-	 * REPEATABLE READ needs a copy with the current command id.
-	 */
-	CommandCounterIncrement();
-	bool pushed = IsolationUsesXactSnapshot();
-	Snapshot snapshot;
-	if (pushed)
-	{
-		PushActiveSnapshot(GetTransactionSnapshot());
-		UpdateActiveSnapshotCommandId();
-		snapshot = GetActiveSnapshot();
-	}
-	else
-		snapshot = GetTransactionSnapshot();
+	bool pushed;
+	Snapshot snapshot = begin_probe(&pushed);
 
 	/* The executor's locks for a FOR KEY SHARE scan, held to the end of the transaction. */
 	Relation rel = table_open(target->relid, RowShareLock);
@@ -172,6 +197,60 @@ probe_key(TargetRef *target, Datum key)
 	table_close(rel, NoLock);
 	if (pushed)
 		PopActiveSnapshot();
+	return found;
+}
+
+void
+probe_sorted_keys(TargetRef *target, const Datum *keys, int nkeys, bool *found)
+{
+	/* Unlike probe_key, always a registered copy: a lock wait may refresh it below. */
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
+	Snapshot snapshot = GetActiveSnapshot();
+	Relation rel = table_open(target->relid, RowShareLock);
+	Relation index = index_open(target->key_index, AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	IndexScanDesc scan = index_beginscan(rel, index, snapshot, 1, 0);
+	for (int k = 0; k < nkeys; k++)
+	{
+		ScanKeyData scan_key;
+		ScanKeyEntryInitialize(&scan_key, 0, 1, BTEqualStrategyNumber, target->probe_subtype, target->probe_collation,
+		                       target->probe_function, keys[k]);
+		index_rescan(scan, &scan_key, 1, NULL, 0);
+		bool waited = false;
+		found[k] = false;
+		while (!found[k] && index_getnext_slot(scan, ForwardScanDirection, slot))
+			found[k] = lock_found_row(target, rel, slot, snapshot, keys[k], &waited);
+		if (waited && !IsolationUsesXactSnapshot())
+		{
+			/*
+			 * A native READ COMMITTED check takes its snapshot when it starts,
+			 * so the checks after one that waited see what committed meanwhile.
+			 */
+			index_endscan(scan);
+			PopActiveSnapshot();
+			PushActiveSnapshot(GetTransactionSnapshot());
+			snapshot = GetActiveSnapshot();
+			scan = index_beginscan(rel, index, snapshot, 1, 0);
+		}
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(index, NoLock);
+	table_close(rel, NoLock);
+	PopActiveSnapshot();
+}
+
+bool
+target_has_key(TargetRef *target, Datum key)
+{
+	if (target->direct_probe)
+		return probe_key(target, key);
+	SpiSession spi = spi_open();
+	/* As natively, a partitioned target is read with a fresh snapshot. */
+	bool found = run_plan(lookup_key_plan(target), target->owner, &key, " ", target->partitioned, 1) > 0;
+	spi_close(spi);
 	return found;
 }
 

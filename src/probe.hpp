@@ -28,4 +28,17 @@ void prepare_direct_probe(TargetRef *target, Oid id_type);
 /* Is there a live row with this key?  Locks it FOR KEY SHARE if so. */
 bool probe_key(TargetRef *target, Datum key);
 
+/*
+ * probe_key for many keys at once (target->sorted_probe): keys ascending by
+ * target->id_sort and distinct; found[i] tells whether keys[i] has a live
+ * row, now locked FOR KEY SHARE.  One index scan and one snapshot, taken
+ * again after a lock wait under READ COMMITTED, as the next native check
+ * would; in key order, each descent finds the pages of the last one in
+ * the CPU's caches.
+ */
+void probe_sorted_keys(TargetRef *target, const Datum *keys, int nkeys, bool *found);
+
+/* The check of one key by whichever way the target allows: probe_key or the SPI lookup. */
+bool target_has_key(TargetRef *target, Datum key);
+
 } // namespace polyref

@@ -1,0 +1,28 @@
+/*
+ * source_check.hpp — the check a new reference gets (RI_FKey_check's body,
+ * after its skips): MATCH FULL, a declared kind, and the key's presence in
+ * the kind's target.
+ */
+#pragma once
+
+#include "catalog.hpp"
+
+namespace polyref {
+
+enum class KeyCheck
+{
+	Now,          /* look the key up before returning */
+	MayWait,      /* the key lookup may wait in the pending batch (see pending_checks.hpp) */
+	RequeueAsOf,  /* re-checking a pending check under a new catalog: requeue it with its own subtransaction */
+};
+
+/*
+ * Checks the reference a live row version makes; rel is the source table or
+ * the partition the row is in.  Raises 23503 for a NULL mix, an undeclared
+ * kind or a missing key.  With KeyCheck::MayWait or RequeueAsOf the lookup
+ * of the key may be left to the pending batch, tagged with subxact.
+ */
+void check_row_reference(Catalog *catalog, Association *a, Relation rel, TupleTableSlot *row, KeyCheck when,
+                         SubTransactionId subxact);
+
+} // namespace polyref
