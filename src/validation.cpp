@@ -10,6 +10,7 @@
 #include "spi_util.hpp"
 #include "sql_names.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace polyref {
@@ -82,9 +83,198 @@ source_owner_reads(TargetRef *target)
 	       check_enable_rls(target->relid, owner, true) != RLS_ENABLED;
 }
 
+/* ------------------------------------------------------------------------
+ * One pass: the common shape (integer ids and keys, plain tables the
+ * source's owner may read) checked without SQL.
+ */
+
+static bool
+integer_type(Oid type)
+{
+	return type == INT2OID || type == INT4OID || type == INT8OID;
+}
+
+static int64
+integer_value(Datum value, Oid type)
+{
+	return type == INT2OID ? DatumGetInt16(value) : type == INT4OID ? DatumGetInt32(value) : DatumGetInt64(value);
+}
+
+static bool
+plain_heap(Oid relid)
+{
+	if (get_rel_relkind(relid) != RELKIND_RELATION)
+		return false;
+	Relation rel = table_open(relid, AccessShareLock);
+	bool heap = rel->rd_rel->relam == HEAP_TABLE_AM_OID;
+	table_close(rel, AccessShareLock);
+	return heap;
+}
+
+/*
+ * Whether the one pass gives exactly what the queries would: every row of
+ * the association, integer ids compared with integer keys by the built-in
+ * operators, plain heap tables, and a source owner who reads the source and
+ * every target in full (no row-level security applies to it).
+ */
+static bool
+one_pass_applies(Association *a, const ViolationScope &scope)
+{
+	if (scope.only_kind != nullptr || scope.only_target != nullptr || OidIsValid(scope.scan_relid))
+		return false;
+	if (a->type_class == KindColumnClass::Citext || !integer_type(a->id_type) || !plain_heap(a->source) ||
+	    check_enable_rls(a->source, a->source_owner, true) == RLS_ENABLED)
+		return false;
+	for (int t = 0; t < a->ntargets; t++)
+	{
+		TargetRef *target = a->targets[t];
+		if (target->partitioned || target->id_match != IdMatch::Operator || !integer_type(target->key_type) ||
+		    target->lookup_operator >= FirstNormalObjectId || !plain_heap(target->relid) ||
+		    !source_owner_reads(target))
+			return false;
+	}
+	return true;
+}
+
+/* Every key of a target, sorted (the latest snapshot, as the queries read). */
+static int64 *
+target_keys(TargetRef *target, Snapshot snapshot, size_t *nkeys)
+{
+	Relation rel = table_open(target->relid, AccessShareLock);
+	size_t capacity = 1024, n = 0;
+	int64 *keys = static_cast<int64 *>(palloc(capacity * sizeof(int64)));
+	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool isnull;
+		Datum key = slot_getattr(slot, target->key_attnum, &isnull);
+		if (isnull)
+			continue;
+		if (n == capacity)
+		{
+			capacity *= 2;
+			keys = static_cast<int64 *>(repalloc_huge(keys, capacity * sizeof(int64)));
+		}
+		keys[n++] = integer_value(key, target->key_type);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	std::sort(keys, keys + n);
+	*nkeys = n;
+	return keys;
+}
+
+struct MissingKey
+{
+	ItemPointerData row;
+	Kind *kind;
+	int64 id;
+};
+
+/*
+ * find_violations in one sequential scan of the source: half-NULL pairs
+ * and undeclared kinds as they come, missing keys after, target by target,
+ * the order the queries report them in.
+ */
+/* A row address the sink may keep. */
+static Datum
+row_address(const ItemPointerData *tid)
+{
+	ItemPointer copy = static_cast<ItemPointer>(palloc(sizeof(ItemPointerData)));
+	*copy = *tid;
+	return PointerGetDatum(copy);
+}
+
+static uint64
+find_violations_in_one_pass(Association *a, long limit, ViolationSink found, void *context)
+{
+	Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
+	int64 **keys = static_cast<int64 **>(palloc(a->ntargets * sizeof(int64 *)));
+	size_t *nkeys = static_cast<size_t *>(palloc(a->ntargets * sizeof(size_t)));
+	for (int t = 0; t < a->ntargets; t++)
+		keys[t] = target_keys(a->targets[t], snapshot, &nkeys[t]);
+	auto target_index = [a](TargetRef *target) {
+		int t = 0;
+		while (a->targets[t] != target)
+			t++;
+		return t;
+	};
+
+	Relation rel = table_open(a->source, AccessShareLock);
+	Datum tableoid = ObjectIdGetDatum(RelationGetRelid(rel));
+	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	MissingKey *missing = static_cast<MissingKey *>(palloc(64 * sizeof(MissingKey)));
+	size_t nmissing = 0, missing_capacity = 64;
+	uint64 count = 0;
+	Oid kind_output;
+	bool kind_varlena;
+	getTypeOutputInfo(a->type_type, &kind_output, &kind_varlena);
+	while ((limit == 0 || count < (uint64) limit) && table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool kind_null, id_null;
+		Datum kind_value = slot_getattr(slot, a->type_attnum, &kind_null);
+		Datum id = slot_getattr(slot, a->id_attnum, &id_null);
+		if (kind_null && id_null)
+			continue;
+		Kind *kind = nullptr;
+		if (!kind_null && !id_null)
+		{
+			if (a->type_class == KindColumnClass::Enum)
+			{
+				for (int k = 0; k < a->nkinds && kind == nullptr; k++)
+					if (DatumGetObjectId(a->kinds[k].value) == DatumGetObjectId(kind_value))
+						kind = &a->kinds[k];
+			}
+			else
+			{
+				text *label = DatumGetTextPP(kind_value);
+				kind = association_find_kind(a, VARDATA_ANY(label), (int) VARSIZE_ANY_EXHDR(label));
+			}
+		}
+		if (kind == nullptr)
+		{
+			found(tableoid, row_address(&slot->tts_tid),
+			      kind_null ? nullptr : OidOutputFunctionCall(kind_output, kind_value),
+			      id_null ? nullptr : psprintf(INT64_FORMAT, integer_value(id, a->id_type)), InvalidOid, context);
+			count++;
+			continue;
+		}
+		int t = target_index(kind->target);
+		int64 value = integer_value(id, a->id_type);
+		if (std::binary_search(keys[t], keys[t] + nkeys[t], value))
+			continue;
+		if (nmissing == missing_capacity)
+		{
+			missing_capacity *= 2;
+			missing = static_cast<MissingKey *>(repalloc_huge(missing, missing_capacity * sizeof(MissingKey)));
+		}
+		missing[nmissing++] = MissingKey{slot->tts_tid, kind, value};
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	UnregisterSnapshot(snapshot);
+
+	for (int t = 0; t < a->ntargets; t++)
+		for (size_t m = 0; m < nmissing && (limit == 0 || count < (uint64) limit); m++)
+			if (missing[m].kind->target == a->targets[t])
+			{
+				found(tableoid, row_address(&missing[m].row), missing[m].kind->label,
+				      psprintf(INT64_FORMAT, missing[m].id), a->targets[t]->relid, context);
+				count++;
+			}
+	return count;
+}
+
 uint64
 find_violations(Association *a, const ViolationScope &scope, long limit, ViolationSink found, void *context)
 {
+	if (one_pass_applies(a, scope))
+		return find_violations_in_one_pass(a, limit, found, context);
+
 	const char *only_kind = scope.only_kind;
 	const char *source = scanned_relation(OidIsValid(scope.scan_relid) ? scope.scan_relid : a->source);
 	const char *type_column = quote_identifier(get_attname(a->source, a->type_attnum, false));
