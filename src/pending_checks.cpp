@@ -15,28 +15,42 @@ namespace polyref {
 namespace {
 
 /*
- * How many checks wait at most before they run anyway.  Bigger batches
- * lie closer together in the index (fewer descents) and repeat more keys,
- * but cost 40 bytes a check; 4096 keep the batch at 160 kB.
+ * How many checks wait at most before they run anyway.  Each costs 24 bytes
+ * waiting and 25 more while its batch runs, beside the 12 bytes a row
+ * PostgreSQL's trigger queue holds.  Measured on 1M rows over 300k keys,
+ * 1024 and 4096 ran at the same speed (the setup a run saves is paid once
+ * per batch either way; repeated keys usually come close together), so the
+ * smaller, 50 kB in all.
  */
-constexpr size_t batch_capacity = 4096;
+constexpr size_t batch_capacity = 1024;
+
+/*
+ * What checks share: the kind (and so the target and association), the
+ * catalog image they were made under, and the relation their rows are in.
+ * A batch has a few; checks name theirs by number.
+ */
+struct Lane
+{
+	Kind *kind;
+	Catalog *catalog;
+	Oid source; /* the table or partition the rows are in */
+};
 
 struct PendingCheck
 {
-	Datum key;                /* what kind's target must hold (a copy in key_memory if by reference) */
-	Kind *kind;               /* in catalog */
-	Catalog *catalog;         /* the image kind belongs to */
-	Oid source;               /* the table or partition the row is in */
-	SubTransactionId subxact; /* the subtransaction that fired the check */
+	Datum key;                /* what the lane's target must hold (a copy in key_memory if by reference) */
 	ItemPointerData row;      /* the row version that needs the key */
+	uint16 lane;
+	SubTransactionId subxact; /* the subtransaction that fired the check */
 };
+static_assert(sizeof(PendingCheck) == 24, "a waiting check is meant to take 24 bytes");
 
-/* A run sorts these, not the checks: 16 bytes instead of 40. */
+/* A run sorts these: key, firing order, and which of the run's targets. */
 struct SortItem
 {
 	Datum key;
-	uint32 check; /* index of the check in the run: its firing order */
-	uint32 target; /* index of its target among the run's */
+	uint32 check;  /* index of the check in the run: its firing order */
+	uint32 target; /* index into the run's targets */
 };
 
 struct PendingBatch
@@ -45,6 +59,8 @@ struct PendingBatch
 	MemoryContext key_memory; /* copies of by-reference keys; reset whenever the batch empties */
 	MemoryContext run_memory; /* a run's scratch arrays; reset by each run */
 	McxtVector<PendingCheck> *checks; /* in firing order */
+	McxtVector<Lane> *lanes;  /* cleared whenever the batch empties */
+	uint16 last_lane;         /* the lane the last check joined (rows come in runs) */
 	bool running;             /* a run is under way: no run starts inside it */
 	bool accepting;           /* checks may join (not while a run probes) */
 };
@@ -83,41 +99,52 @@ make_batch()
 	b->run_memory = AllocSetContextCreate(memory, "polyref pending run", ALLOCSET_DEFAULT_SIZES);
 	b->checks = make_in_context<McxtVector<PendingCheck>>(memory);
 	b->checks->reserve(batch_capacity);
+	b->lanes = make_in_context<McxtVector<Lane>>(memory);
 	b->accepting = true;
 	return b;
 }
 
-/* Orders keys of one target, then firing order, through the target's sort support. */
+/* Orders by target, then key (through the target's sort support), then firing order. */
 int
 compare_items(const void *left, const void *right, void *arg)
 {
 	const SortItem *a = static_cast<const SortItem *>(left);
 	const SortItem *b = static_cast<const SortItem *>(right);
-	int order = ApplySortComparator(a->key, false, b->key, false, static_cast<SortSupport>(arg));
+	if (a->target != b->target)
+		return a->target < b->target ? -1 : 1;
+	TargetRef *const *targets = static_cast<TargetRef *const *>(arg);
+	int order = ApplySortComparator(a->key, false, b->key, false, &targets[a->target]->id_sort);
 	if (order != 0)
 		return order;
 	return a->check < b->check ? -1 : a->check > b->check ? 1 : 0;
 }
 
 /*
- * Sorts one target's items by key, then firing order.  Integer keys (the
- * usual ids) are compared inline; other types through their sort support.
+ * Sorts a run's items by target, key and firing order.  When every target's
+ * keys are integers of one width (the usual ids), they are compared inline;
+ * otherwise through each target's sort support.
  */
 void
-sort_items(SortItem *items, size_t n, SortSupport sort)
+sort_items(SortItem *items, size_t n, TargetRef *const *targets, uint32 ntargets)
 {
-	if (sort->comparator == ssup_datum_signed_cmp)
+	bool all_int64 = true, all_int32 = true;
+	for (uint32 t = 0; t < ntargets; t++)
+	{
+		all_int64 = all_int64 && targets[t]->id_sort.comparator == ssup_datum_signed_cmp;
+		all_int32 = all_int32 && targets[t]->id_sort.comparator == ssup_datum_int32_cmp;
+	}
+	if (all_int64)
 		std::sort(items, items + n, [](const SortItem &a, const SortItem &b) {
 			int64 ka = DatumGetInt64(a.key), kb = DatumGetInt64(b.key);
-			return ka < kb || (ka == kb && a.check < b.check);
+			return a.target < b.target || (a.target == b.target && (ka < kb || (ka == kb && a.check < b.check)));
 		});
-	else if (sort->comparator == ssup_datum_int32_cmp)
+	else if (all_int32)
 		std::sort(items, items + n, [](const SortItem &a, const SortItem &b) {
 			int32 ka = DatumGetInt32(a.key), kb = DatumGetInt32(b.key);
-			return ka < kb || (ka == kb && a.check < b.check);
+			return a.target < b.target || (a.target == b.target && (ka < kb || (ka == kb && a.check < b.check)));
 		});
 	else
-		qsort_arg(items, n, sizeof(SortItem), compare_items, sort);
+		qsort_arg(items, n, sizeof(SortItem), compare_items, const_cast<TargetRef **>(targets));
 }
 
 /*
@@ -138,14 +165,14 @@ live_row(Relation rel, ItemPointer tid)
 
 /* The configuration changed since the check was made: make it again from its row, under catalog. */
 void
-remake_check(Catalog *catalog, const PendingCheck &check)
+remake_check(Catalog *catalog, const PendingCheck &check, const Lane &lane)
 {
-	Relation rel = table_open(check.source, AccessShareLock);
+	Relation rel = table_open(lane.source, AccessShareLock);
 	if (TupleTableSlot *row = live_row(rel, const_cast<ItemPointer>(&check.row)))
 	{
-		Oid declared = catalog_declared_table(catalog, check.source);
+		Oid declared = catalog_declared_table(catalog, lane.source);
 		Association *a = OidIsValid(declared)
-		                     ? catalog_find(catalog, declared, check.kind->target->association->name)
+		                     ? catalog_find(catalog, declared, lane.kind->target->association->name)
 		                     : nullptr;
 		/* An association undeclared since has nothing left to check. */
 		if (a != nullptr)
@@ -160,10 +187,11 @@ void
 remake_stale(size_t begin)
 {
 	McxtVector<PendingCheck> &checks = *batch->checks;
+	McxtVector<Lane> &lanes = *batch->lanes;
 	Catalog *current = catalog_current();
 	bool stale = false;
 	for (size_t i = begin; i < checks.size() && !stale; i++)
-		stale = checks[i].catalog != current;
+		stale = lanes[checks[i].lane].catalog != current;
 	if (!stale)
 		return;
 	size_t n = checks.size() - begin;
@@ -172,10 +200,12 @@ remake_stale(size_t begin)
 	checks.resize(begin);
 	for (size_t i = 0; i < n; i++)
 	{
-		if (old[i].catalog == current)
+		/* A copy: remaking may add lanes, which may move the vector. */
+		Lane lane = lanes[old[i].lane];
+		if (lane.catalog == current)
 			checks.push_back(old[i]);
 		else
-			remake_check(current, old[i]);
+			remake_check(current, old[i], lane);
 	}
 }
 
@@ -183,12 +213,12 @@ remake_stale(size_t begin)
 void
 report_if_still_needed(const PendingCheck &check)
 {
-	TargetRef *target = check.kind->target;
-	Relation rel = table_open(check.source, AccessShareLock);
+	const Lane &lane = (*batch->lanes)[check.lane];
+	Relation rel = table_open(lane.source, AccessShareLock);
 	if (TupleTableSlot *row = live_row(rel, const_cast<ItemPointer>(&check.row)))
 	{
-		Association *a = target->association;
-		report_source_violation(a, rel, row, source_columns_in(check.catalog, a, check.source), check.kind,
+		Association *a = lane.kind->target->association;
+		report_source_violation(a, rel, row, source_columns_in(lane.catalog, a, lane.source), lane.kind,
 		                        SourceViolation::MissingKey);
 	}
 	table_close(rel, AccessShareLock);
@@ -214,66 +244,72 @@ run_from(SubTransactionId from)
 
 	PendingCheck *run = checks.data() + begin;
 	size_t n = checks.size() - begin;
+	McxtVector<Lane> &lanes = *batch->lanes;
 
-	/* Items grouped by target (a run has few), each group sorted by key. */
-	auto *targets = static_cast<TargetRef **>(palloc(n * sizeof(TargetRef *)));
-	auto *group_start = static_cast<size_t *>(palloc0((n + 1) * sizeof(size_t)));
-	auto *item_target = static_cast<uint32 *>(palloc(n * sizeof(uint32)));
+	/* The run's targets, numbered through the lanes (a batch has few of either). */
+	auto *lane_target = static_cast<uint32 *>(palloc(lanes.size() * sizeof(uint32)));
+	auto *targets = static_cast<TargetRef **>(palloc(lanes.size() * sizeof(TargetRef *)));
 	uint32 ntargets = 0;
-	for (size_t i = 0; i < n; i++)
+	for (size_t l = 0; l < lanes.size(); l++)
 	{
-		TargetRef *target = run[i].kind->target;
+		TargetRef *target = lanes[l].kind->target;
 		uint32 t = 0;
 		while (t < ntargets && targets[t] != target)
 			t++;
 		if (t == ntargets)
 			targets[ntargets++] = target;
-		item_target[i] = t;
-		group_start[t + 1]++;
+		lane_target[l] = t;
 	}
-	for (uint32 t = 0; t < ntargets; t++)
-		group_start[t + 1] += group_start[t];
 	auto *items = static_cast<SortItem *>(palloc(n * sizeof(SortItem)));
-	auto *fill = static_cast<size_t *>(palloc(ntargets * sizeof(size_t)));
-	memcpy(fill, group_start, ntargets * sizeof(size_t));
 	for (size_t i = 0; i < n; i++)
-		items[fill[item_target[i]]++] = SortItem{run[i].key, (uint32) i, item_target[i]};
+		items[i] = SortItem{run[i].key, (uint32) i, lane_target[run[i].lane]};
+	sort_items(items, n, targets, ntargets);
 
-	/* One probe per target over its distinct keys; the checks whose key it did not find are misses. */
+	/*
+	 * One probe per target over its distinct keys; the checks whose key it
+	 * did not find are misses, reported in firing order: the first bad row
+	 * is the one a native check would name.
+	 */
 	auto *keys = static_cast<Datum *>(palloc(n * sizeof(Datum)));
 	auto *found = static_cast<bool *>(palloc(n * sizeof(bool)));
-	auto *key_of = static_cast<int *>(palloc(n * sizeof(int)));
-	auto *misses = static_cast<uint32 *>(palloc(n * sizeof(uint32)));
-	size_t nmisses = 0;
-	for (uint32 t = 0; t < ntargets; t++)
+	McxtVector<uint32> *misses = nullptr;
+	for (size_t group = 0; group < n;)
 	{
-		TargetRef *target = targets[t];
-		SortItem *group = items + group_start[t];
-		size_t size = group_start[t + 1] - group_start[t];
-		sort_items(group, size, &target->id_sort);
+		uint32 t = items[group].target;
+		SortSupport sort = &targets[t]->id_sort;
+		size_t end = group;
 		int nkeys = 0;
-		for (size_t i = 0; i < size; i++)
+		for (; end < n && items[end].target == t; end++)
+			if (nkeys == 0 || ApplySortComparator(keys[nkeys - 1], false, items[end].key, false, sort) != 0)
+				keys[nkeys++] = items[end].key;
+		probe_sorted_keys(targets[t], keys, nkeys, found);
+		int k = -1;
+		for (size_t i = group; i < end; i++)
 		{
-			if (nkeys == 0 || ApplySortComparator(keys[nkeys - 1], false, group[i].key, false, &target->id_sort) != 0)
-				keys[nkeys++] = group[i].key;
-			key_of[i] = nkeys - 1;
+			if (k < 0 || ApplySortComparator(keys[k], false, items[i].key, false, sort) != 0)
+				k++;
+			if (!found[k])
+			{
+				if (misses == nullptr)
+					misses = make_in_context<McxtVector<uint32>>(batch->run_memory);
+				misses->push_back(items[i].check);
+			}
 		}
-		probe_sorted_keys(target, keys, nkeys, found);
-		for (size_t i = 0; i < size; i++)
-			if (!found[key_of[i]])
-				misses[nmisses++] = group[i].check;
+		group = end;
 	}
-	if (nmisses > 0)
+	if (misses != nullptr)
 	{
-		/* Reported in firing order: the first bad row is the one a native check would name. */
-		std::sort(misses, misses + nmisses);
-		for (size_t m = 0; m < nmisses; m++)
-			report_if_still_needed(run[misses[m]]);
+		std::sort(misses->begin(), misses->end());
+		for (uint32 check : *misses)
+			report_if_still_needed(run[check]);
 	}
 
 	checks.resize(begin);
 	if (checks.empty())
+	{
+		batch->lanes->clear();
 		MemoryContextReset(batch->key_memory);
+	}
 	MemoryContextSwitchTo(caller_memory);
 	MemoryContextReset(batch->run_memory);
 	batch->accepting = true;
@@ -360,6 +396,8 @@ on_subtransaction_event(SubXactEvent event, SubTransactionId subxact, SubTransac
 	while (keep > 0 && checks[keep - 1].subxact >= subxact)
 		keep--;
 	checks.resize(keep); /* shrinking never allocates */
+	if (checks.empty())
+		batch->lanes->clear();
 	batch->running = false;
 	batch->accepting = true;
 }
@@ -377,6 +415,27 @@ pending_checks_add(Catalog *catalog, Kind *kind, Datum key, Relation source, Ite
 	else if (!batch->running && batch->checks->size() >= batch_capacity)
 		run_from(GetCurrentSubTransactionId());
 
+	/* The lane: rows come in runs of one kind and relation, so the last one usually fits. */
+	McxtVector<Lane> &lanes = *batch->lanes;
+	Oid source_relid = RelationGetRelid(source);
+	auto fits = [&](const Lane &lane) {
+		return lane.kind == kind && lane.catalog == catalog && lane.source == source_relid;
+	};
+	size_t lane = batch->last_lane;
+	if (lane >= lanes.size() || !fits(lanes[lane]))
+	{
+		lane = 0;
+		while (lane < lanes.size() && !fits(lanes[lane]))
+			lane++;
+		if (lane == lanes.size())
+		{
+			if (lanes.size() > PG_UINT16_MAX)
+				return false; /* more kinds and partitions than a check can name: check now */
+			lanes.push_back(Lane{kind, catalog, source_relid});
+		}
+		batch->last_lane = (uint16) lane;
+	}
+
 	PendingCheck check;
 	check.key = key;
 	if (!target->key_by_value)
@@ -385,9 +444,7 @@ pending_checks_add(Catalog *catalog, Kind *kind, Datum key, Relation source, Ite
 		check.key = datumCopy(key, false, target->key_typlen);
 		MemoryContextSwitchTo(caller_memory);
 	}
-	check.kind = kind;
-	check.catalog = catalog;
-	check.source = RelationGetRelid(source);
+	check.lane = (uint16) lane;
 	check.subxact = subxact;
 	check.row = *tid;
 	batch->checks->push_back(check);
