@@ -136,9 +136,32 @@ one_pass_applies(Association *a, const ViolationScope &scope)
 	return true;
 }
 
-/* Every key of a target, sorted (the latest snapshot, as the queries read). */
-static int64 *
-target_keys(TargetRef *target, Snapshot snapshot, size_t *nkeys)
+/*
+ * Every key of a target, read with the latest snapshot (as the queries
+ * read): as a bitmap over [min, max] when the keys are dense enough that it
+ * takes no more room than the sorted array (ids usually are), else as that
+ * array.  Either answers "is this id a key?" without touching the table again.
+ */
+struct KeySet
+{
+	int64 *sorted; /* ascending */
+	size_t n;
+	uint64 *bits;  /* bit (id - min), or NULL: use sorted */
+	int64 min, max;
+
+	bool contains(int64 id) const
+	{
+		if (bits == nullptr)
+			return std::binary_search(sorted, sorted + n, id);
+		if (id < min || id > max)
+			return false;
+		uint64 offset = (uint64) id - (uint64) min;
+		return (bits[offset / 64] >> (offset % 64)) & 1;
+	}
+};
+
+static KeySet
+target_keys(TargetRef *target, Snapshot snapshot)
 {
 	Relation rel = table_open(target->relid, AccessShareLock);
 	size_t capacity = 1024, n = 0;
@@ -162,8 +185,26 @@ target_keys(TargetRef *target, Snapshot snapshot, size_t *nkeys)
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
 	std::sort(keys, keys + n);
-	*nkeys = n;
-	return keys;
+
+	KeySet set{keys, n, nullptr, 0, 0};
+	if (n > 0)
+	{
+		set.min = keys[0];
+		set.max = keys[n - 1];
+		/* Bits for the range take no more than the array's 64 per key. */
+		uint64 range = (uint64) set.max - (uint64) set.min;
+		if (range / 64 < n)
+		{
+			size_t words = range / 64 + 1;
+			set.bits = static_cast<uint64 *>(MemoryContextAllocExtended(CurrentMemoryContext, words * sizeof(uint64), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO));
+			for (size_t i = 0; i < n; i++)
+			{
+				uint64 offset = (uint64) keys[i] - (uint64) set.min;
+				set.bits[offset / 64] |= uint64(1) << (offset % 64);
+			}
+		}
+	}
+	return set;
 }
 
 struct MissingKey
@@ -191,10 +232,9 @@ static uint64
 find_violations_in_one_pass(Association *a, long limit, ViolationSink found, void *context)
 {
 	Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
-	int64 **keys = static_cast<int64 **>(palloc(a->ntargets * sizeof(int64 *)));
-	size_t *nkeys = static_cast<size_t *>(palloc(a->ntargets * sizeof(size_t)));
+	KeySet *keys = static_cast<KeySet *>(palloc(a->ntargets * sizeof(KeySet)));
 	for (int t = 0; t < a->ntargets; t++)
-		keys[t] = target_keys(a->targets[t], snapshot, &nkeys[t]);
+		keys[t] = target_keys(a->targets[t], snapshot);
 	auto target_index = [a](TargetRef *target) {
 		int t = 0;
 		while (a->targets[t] != target)
@@ -244,7 +284,7 @@ find_violations_in_one_pass(Association *a, long limit, ViolationSink found, voi
 		}
 		int t = target_index(kind->target);
 		int64 value = integer_value(id, a->id_type);
-		if (std::binary_search(keys[t], keys[t] + nkeys[t], value))
+		if (keys[t].contains(value))
 			continue;
 		if (nmissing == missing_capacity)
 		{
