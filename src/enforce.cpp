@@ -97,17 +97,17 @@ check_new_reference(Catalog *catalog, Association *a, TriggerData *td)
 
 /* Where the target's key column is in the relation the event is on (the table or a partition). */
 static AttrNumber
-key_attnum_in(TargetRef *target, TriggerData *td)
+key_attnum_in(Catalog *catalog, TargetRef *target, TriggerData *td)
 {
-	return catalog_attnum_in(catalog_current(), target->relid, target->key_attnum, RelationGetRelid(td->tg_relation));
+	return catalog_attnum_in(catalog, target->relid, target->key_attnum, RelationGetRelid(td->tg_relation));
 }
 
 /* The old key when this event removes it from the target, or false. */
 static bool
-removed_key(TargetRef *target, TriggerData *td, Datum *key)
+removed_key(Catalog *catalog, TargetRef *target, TriggerData *td, Datum *key)
 {
 	Relation rel = td->tg_relation;
-	AttrNumber key_attnum = key_attnum_in(target, td);
+	AttrNumber key_attnum = key_attnum_in(catalog, target, td);
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event) && column_unchanged(rel, td->tg_trigslot, td->tg_newslot, key_attnum))
 		return false;
 	bool isnull;
@@ -139,7 +139,7 @@ check_key_removal(TargetRef *target, TriggerData *td, Datum key)
 
 /* RESTRICT, CASCADE, SET NULL, SET DEFAULT: at the end of the statement. */
 static void
-apply_action(TargetRef *target, TriggerData *td, Action action, Datum key)
+apply_action(Catalog *catalog, TargetRef *target, TriggerData *td, Action action, Datum key)
 {
 	bool is_delete = TRIGGER_FIRED_BY_DELETE(td->tg_event);
 	Oid source_owner = target->association->source_owner;
@@ -147,7 +147,7 @@ apply_action(TargetRef *target, TriggerData *td, Action action, Datum key)
 	if (action == Action::Cascade && !is_delete)
 	{
 		bool isnull;
-		new_key = slot_getattr(td->tg_newslot, key_attnum_in(target, td), &isnull);
+		new_key = slot_getattr(td->tg_newslot, key_attnum_in(catalog, target, td), &isnull);
 		if (isnull)
 			action = Action::SetNull; /* a NULL key references nothing */
 	}
@@ -212,17 +212,17 @@ POLYREF_FUNCTION(polyref_constraint_trigger)
 	if (TRIGGER_FIRED_BY_DELETE(td->tg_event) || TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 	{
 		bool is_delete = TRIGGER_FIRED_BY_DELETE(td->tg_event);
+		/* Source checks fired before this event run before it, as natively. */
+		pending_checks_run();
 		if (const McxtVector<TargetRef *> *targets = catalog_targets_on(catalog, relid))
 			for (TargetRef *target : *targets)
 			{
 				if (strcmp(target->association->name, name) != 0)
 					continue;
 				serves_an_association = true;
-				/* Source checks fired before this event run before it, as natively. */
-				pending_checks_run();
 				Datum key;
 				if (association_action(target->association, is_delete) == Action::NoAction &&
-				    removed_key(target, td, &key))
+				    removed_key(catalog, target, td, &key))
 					check_key_removal(target, td, key);
 			}
 	}
@@ -249,8 +249,8 @@ POLYREF_FUNCTION(polyref_action_trigger)
 		{
 			Action action = association_action(target->association, is_delete);
 			Datum key;
-			if (action != Action::NoAction && removed_key(target, td, &key))
-				apply_action(target, td, action, key);
+			if (action != Action::NoAction && removed_key(catalog, target, td, &key))
+				apply_action(catalog, target, td, action, key);
 		}
 	return PointerGetDatum(NULL);
 }

@@ -322,12 +322,6 @@ anything_to_run()
 	return batch != nullptr && !batch->running && !batch->checks->empty() && IsTransactionState();
 }
 
-void
-run_current()
-{
-	if (anything_to_run())
-		run_from(GetCurrentSubTransactionId());
-}
 
 /*
  * The statement's AFTER triggers have fired: run what they queued.  Only a
@@ -343,7 +337,7 @@ executor_finish(QueryDesc *query)
 	else
 		standard_ExecutorFinish(query);
 	if ((query->operation != CMD_SELECT || query->plannedstmt->hasModifyingCTE) && anything_to_run())
-		enter_cpp(run_current);
+		enter_cpp(pending_checks_run);
 }
 
 /* COPY fires its AFTER triggers itself; SET CONSTRAINTS ... IMMEDIATE fires deferred ones. */
@@ -359,7 +353,7 @@ process_utility(PlannedStmt *statement, const char *query_string, bool read_only
 		                        completion);
 	/* COMMIT and ROLLBACK only mark the block; PRE_COMMIT (or the abort) comes later. */
 	if (!IsA(statement->utilityStmt, TransactionStmt) && anything_to_run())
-		enter_cpp(run_current);
+		enter_cpp(pending_checks_run);
 }
 
 void
@@ -371,7 +365,7 @@ on_transaction_event(XactEvent event, void *)
 		case XACT_EVENT_PRE_PREPARE:
 			/* The deferred triggers have just fired; nothing may be left unchecked. */
 			if (anything_to_run())
-				enter_cpp(run_current);
+				enter_cpp(pending_checks_run);
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_ABORT:
@@ -454,7 +448,8 @@ pending_checks_add(Catalog *catalog, Kind *kind, Datum key, Relation source, Ite
 void
 pending_checks_run()
 {
-	run_current();
+	if (anything_to_run())
+		run_from(GetCurrentSubTransactionId());
 }
 
 void
