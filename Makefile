@@ -5,6 +5,8 @@
 #   make demo       install what is missing, build, install, run the demo
 #   make test       install what is missing, build, install, run every test
 #   make bench      benchmark against native foreign keys (not part of test)
+#   make test-majors  make test on 15, 17, 18 and 19, each in a Debian chroot
+#                   (MAJORS="17 18" for some of them)
 
 EXTENSION   = polyref
 MODULE_big  = polyref
@@ -12,8 +14,11 @@ DATA        = $(wildcard sql/polyref--*.sql)
 OBJS        = $(patsubst %.cpp,%.o,$(wildcard src/*.cpp))
 PGFILEDESC  = "polyref - foreign keys for polymorphic associations"
 
-# PostgreSQL 15 as Debian 12 packages it, unless told otherwise.
-PG_CONFIG  ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+# PostgreSQL 15 as Debian 12 packages it, unless told otherwise: PG_MAJOR=17
+# picks Debian's /usr/lib/postgresql/17, PG_CONFIG any other installation.
+PG_MAJOR   ?= 15
+PG_CONFIG  ?= $(firstword $(wildcard /usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config) pg_config)
+export PG_MAJOR PG_CONFIG
 PGXS       := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 
 # The C++ core.  -isystem keeps PostgreSQL's own headers out of -Wall -Wextra,
@@ -33,13 +38,13 @@ include $(PGXS)
 $(OBJS): $(wildcard src/*.hpp)
 else
 all install:
-	@echo "PostgreSQL 15 server headers are missing: run 'make deps' (or make demo / make test)." >&2; exit 1
+	@echo "PostgreSQL $(PG_MAJOR) server headers are missing: run 'make deps' (or make demo / make test)." >&2; exit 1
 endif
 
 # ---------------------------------------------------------------------------
 # Project targets.  Each installs what it needs, then re-enters make so that
 # the PGXS rules above exist even on a machine that had no PostgreSQL.
-.PHONY: deps demo test bench
+.PHONY: deps demo test bench test-majors
 
 deps:
 	@test/deps.sh
@@ -58,3 +63,9 @@ bench: deps
 	$(MAKE) all
 	$(MAKE) install
 	@test/bench/run.sh
+
+# Every major in its own Debian chroot (test/majors/chroot.sh makes or reuses
+# them under /var/cache/polyref/chroots); needs root.
+MAJORS ?= 15 17 18 19
+test-majors:
+	@test/majors/run.sh $(MAJORS)

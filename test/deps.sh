@@ -15,7 +15,10 @@ set -euo pipefail
 #  - perl provides prove; libipc-run-perl is what the TAP modules need;
 #  - libboost-dev: Boost.Container headers for the C++ core.
 # gnuplot-nox is for make bench only and is not installed here.
-packages=(make g++ perl postgresql-15 postgresql-server-dev-15 libboost-dev libipc-run-perl)
+# PG_MAJOR (from the Makefile) names another major's packages, as a Debian
+# chroot made by test/majors/chroot.sh has them.
+major=${PG_MAJOR:-15}
+packages=(make g++ perl "postgresql-$major" "postgresql-server-dev-$major" libboost-dev libipc-run-perl)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# test/majors/chroot.sh MAJOR: print the path of a Debian chroot that has
+# PostgreSQL MAJOR, its server headers and everything `make test` needs,
+# making it with debootstrap the first time and reusing it afterwards.
+#
+#   15  bookworm (Debian 12)       17  trixie (Debian 13)
+#   18  sid (its Release file is stale: apt runs with Check-Valid-Until=false)
+#   19  sid plus experimental: postgresql-19, its server-dev, client and libpq
+#       packages from experimental, everything else from sid
+#
+# Chroots live in $POLYREF_CHROOTS (default /var/cache/polyref/chroots), one
+# per major, so CI and later sessions on the same machine reuse them.  A
+# chroot counts as made once its .polyref-ready file exists; a half-made one
+# (an interrupted debootstrap) is removed and made again.  Needs root.
+#
+# The Debian mirror is the one this machine's own apt uses, read from its
+# sources, so the script names no host of its own.
+set -euo pipefail
+
+major=${1:?usage: test/majors/chroot.sh MAJOR}
+cache=${POLYREF_CHROOTS:-/var/cache/polyref/chroots}
+root=$cache/pg$major
+
+case $major in
+    15) suite=bookworm ;;
+    17) suite=trixie ;;
+    18 | 19) suite=sid ;;
+    *) echo "chroot.sh: no Debian suite is known for PostgreSQL $major" >&2; exit 2 ;;
+esac
+
+if [[ -f $root/.polyref-ready ]]; then
+    printf '%s\n' "$root"
+    exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "chroot.sh: making a chroot needs root" >&2
+    exit 1
+fi
+
+# The mirror of this machine's Debian: deb822 sources first, then one-line.
+mirror=$(awk '/^URIs:/ && $2 !~ /security/ { print $2; exit }' \
+    /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
+if [[ -z $mirror ]]; then
+    mirror=$(awk '$1 == "deb" && $2 !~ /security/ { print $2; exit }' \
+        /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true)
+fi
+[[ -n $mirror ]] || { echo "chroot.sh: no Debian mirror in /etc/apt" >&2; exit 1; }
+
+if ! command -v debootstrap >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap
+fi
+
+echo "chroot.sh: making $root ($suite, PostgreSQL $major) from $mirror" >&2
+rm -rf "$root"
+mkdir -p "$cache"
+debootstrap --variant=minbase --include=ca-certificates "$suite" "$root" "$mirror" \
+    >"$cache/pg$major.debootstrap.log" 2>&1 || {
+    tail -n 30 "$cache/pg$major.debootstrap.log" >&2
+    echo "chroot.sh: debootstrap of $suite failed" >&2
+    exit 1
+}
+
+{
+    echo "deb $mirror $suite main"
+    if [[ $major == 19 ]]; then echo "deb $mirror experimental main"; fi
+} >"$root/etc/apt/sources.list"
+# sid's Release file may be older than its Valid-Until; experimental's too.
+echo 'Acquire::Check-Valid-Until "false";' >"$root/etc/apt/apt.conf.d/99polyref"
+# No daemons may start inside the chroot while packages install.
+printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+chmod 755 "$root/usr/sbin/policy-rc.d"
+
+# What test/deps.sh installs on Debian 12, for this major.
+packages=(make g++ perl libboost-dev libipc-run-perl)
+if [[ $major == 19 ]]; then
+    packages+=(postgresql-19/experimental postgresql-server-dev-19/experimental
+               postgresql-client-19/experimental libpq-dev/experimental
+               libpq5/experimental)
+else
+    packages+=("postgresql-$major" "postgresql-server-dev-$major")
+fi
+
+in_chroot() {
+    chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+        HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+}
+in_chroot apt-get update -qq
+in_chroot apt-get install -y -qq --no-install-recommends \
+    -o Dpkg::Options::=--force-confold "${packages[@]}" \
+    >"$cache/pg$major.apt.log" 2>&1 || {
+    tail -n 30 "$cache/pg$major.apt.log" >&2
+    echo "chroot.sh: installing PostgreSQL $major in the $suite chroot failed" >&2
+    exit 1
+}
+in_chroot apt-get clean
+in_chroot dpkg-query -W -f='${Package} ${Version}\n' "postgresql-$major" \
+    >"$root/.polyref-ready"
+printf '%s\n' "$root"
