@@ -14,6 +14,20 @@ DATA        = $(wildcard sql/polyref--*.sql)
 OBJS        = $(patsubst %.cpp,%.o,$(wildcard src/*.cpp))
 PGFILEDESC  = "polyref - foreign keys for polymorphic associations"
 
+# The test suites, as PGXS runs them with `make installcheck` against a running
+# server (after `make install`), and as test/run.sh (make test) runs them on a
+# throwaway cluster: it asks `make print-tests` for these same lists.
+#   pg_regress          test/sql/<name>.sql -> test/expected/<name>.out
+#   pg_isolation_regress test/specs/<name>.spec -> test/expected/<name>.out
+#   prove               test/t/*.pl, each builds its own clusters
+# $(sort) is byte order, the order test/run.sh has always run them in.
+REGRESS         = $(sort $(basename $(notdir $(wildcard test/sql/*.sql))))
+REGRESS_OPTS    = --inputdir=test
+ISOLATION       = $(sort $(basename $(notdir $(wildcard test/specs/*.spec))))
+ISOLATION_OPTS  = --inputdir=test
+TAP_TESTS       = 1
+PROVE_TESTS     = $(sort $(wildcard test/t/*.pl))
+
 # PostgreSQL 15 as Debian 12 packages it, unless told otherwise: PG_MAJOR=17
 # picks Debian's /usr/lib/postgresql/17, PG_CONFIG any other installation.
 PG_MAJOR   ?= 15
@@ -36,6 +50,8 @@ override with_llvm = no
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
 $(OBJS): $(wildcard src/*.hpp)
+# The TAP tests share test/t/PolyrefTAP.pm (PROVE_FLAGS is left to the user).
+PG_PROVE_FLAGS += -I test/t
 else
 all install:
 	@echo "PostgreSQL $(PG_MAJOR) server headers are missing: run 'make deps' (or make demo / make test)." >&2; exit 1
@@ -44,7 +60,13 @@ endif
 # ---------------------------------------------------------------------------
 # Project targets.  Each installs what it needs, then re-enters make so that
 # the PGXS rules above exist even on a machine that had no PostgreSQL.
-.PHONY: deps demo test bench test-majors
+.PHONY: deps demo test bench test-majors print-tests
+
+# One line per suite, "suite: name name ...", for test/run.sh.
+print-tests:
+	@echo 'regress: $(REGRESS)'
+	@echo 'isolation: $(ISOLATION)'
+	@echo 'tap: $(notdir $(PROVE_TESTS))'
 
 deps:
 	@test/deps.sh

@@ -27,12 +27,18 @@ void require_writable_transaction(FunctionCallInfo fcinfo);
  * The elements of a one-dimensional array (22023 for more dimensions);
  * nulls[i] tells which are NULL.
  */
-Datum *array_elements(ArrayType *array, const char *argname, Oid element_type, bool **nulls, int *n);
+Datum *array_elements(ArrayType *array, const char *argname, Oid element_type,
+					  bool **nulls, int *n);
 
-/* A one-dimensional array of values of element_type (a query parameter, say). */
+/*
+ * A one-dimensional array of values of element_type (a query parameter, say).
+ */
 Datum make_array(const Datum *values, int n, Oid element_type);
 
-/* 42P01 unless relid names an existing relation (a regclass may outlive its table). */
+/*
+ * 42P01 unless relid names an existing relation (a regclass may outlive its
+ * table).
+ */
 Oid existing_relation(Oid relid);
 
 } // namespace polyref

@@ -1,5 +1,6 @@
 /*
- * boundary.cpp — the one guard every entry point (SQL-callable function or hook) goes through.
+ * boundary.cpp — the one guard every entry point (SQL-callable function or
+ * hook) goes through.
  */
 #include "boundary.hpp"
 
@@ -20,7 +21,10 @@ guarded(Body body) -> decltype(body())
 	ErrorContextCallback *saved_context_stack = error_context_stack;
 	MemoryContext saved_memory = CurrentMemoryContext;
 
-	/* Filled inside a catch block without allocating: nothing there may longjmp. */
+	/*
+	 * Filled inside a catch block without allocating: nothing there may
+	 * longjmp.
+	 */
 	static char message[256];
 	bool out_of_memory = false;
 
@@ -46,8 +50,10 @@ guarded(Body body) -> decltype(body())
 	error_context_stack = saved_context_stack;
 	MemoryContextSwitchTo(saved_memory);
 	if (out_of_memory)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("polyref internal error: %s", message)));
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+					errmsg("polyref internal error: %s", message)));
 	pg_unreachable();
 }
 

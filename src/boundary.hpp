@@ -30,7 +30,10 @@ namespace polyref {
 /* Runs body(fcinfo); a C++ exception that escapes it becomes an ERROR. */
 Datum enter_cpp(PGFunction body, FunctionCallInfo fcinfo);
 
-/* The same for a hook's work: runs body(); an escaping C++ exception becomes an ERROR. */
+/*
+ * The same for a hook's work: runs body(); an escaping C++ exception becomes an
+ * ERROR.
+ */
 void enter_cpp(void (*body)());
 
 } // namespace polyref
@@ -40,10 +43,13 @@ void enter_cpp(void (*body)());
  * polyref_declare (found by dlsym, so C linkage) and a C++ body that runs
  * behind the boundary.
  */
-#define POLYREF_FUNCTION(c_name)                                                         \
-	extern "C" {                                                                          \
-	PG_FUNCTION_INFO_V1(c_name);                                                          \
-	}                                                                                     \
-	static Datum c_name##_body(PG_FUNCTION_ARGS);                                         \
-	Datum c_name(PG_FUNCTION_ARGS) { return polyref::enter_cpp(c_name##_body, fcinfo); } \
+#define POLYREF_FUNCTION(c_name)                          \
+	extern "C" {                                          \
+	PG_FUNCTION_INFO_V1(c_name);                          \
+	}                                                     \
+	static Datum c_name##_body(PG_FUNCTION_ARGS);         \
+	Datum c_name(PG_FUNCTION_ARGS)                        \
+	{                                                     \
+		return polyref::enter_cpp(c_name##_body, fcinfo); \
+	}                                                     \
 	static Datum c_name##_body(PG_FUNCTION_ARGS)

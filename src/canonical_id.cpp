@@ -12,7 +12,10 @@
 
 namespace polyref {
 
-/* "0", or an optional '-' then digits without a leading zero: what int8out prints. */
+/*
+ * "0", or an optional '-' then digits without a leading zero: what int8out
+ * prints.
+ */
 static bool
 canonical_integer(const char *s, int64 min, int64 max, int64 *out)
 {
@@ -28,7 +31,8 @@ canonical_integer(const char *s, int64 min, int64 max, int64 *out)
 	{
 		if (*p < '0' || *p > '9')
 			return false;
-		if (__builtin_mul_overflow(value, 10, &value) || __builtin_sub_overflow(value, *p - '0', &value))
+		if (__builtin_mul_overflow(value, 10, &value) ||
+			__builtin_sub_overflow(value, *p - '0', &value))
 			return false;
 	}
 	if (!negative)
@@ -52,13 +56,18 @@ canonical_uuid(const char *s)
 	for (int i = 0; i < 36; i++)
 	{
 		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? s[i] != '-' : !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (dash ? s[i] != '-'
+				 : !((s[i] >= '0' && s[i] <= '9') ||
+					 (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	}
 	return true;
 }
 
-/* Any other key type: its input function, with errors caught in a subtransaction. */
+/*
+ * Any other key type: its input function, with errors caught in a
+ * subtransaction.
+ */
 static bool
 parse_in_subtransaction(TargetRef *target, char *id, Datum *key)
 {
@@ -69,7 +78,8 @@ parse_in_subtransaction(TargetRef *target, char *id, Datum *key)
 	MemoryContextSwitchTo(caller_memory);
 	PG_TRY();
 	{
-		*key = InputFunctionCall(&target->key_input, id, target->key_ioparam, -1);
+		*key =
+			InputFunctionCall(&target->key_input, id, target->key_ioparam, -1);
 		parsed = true;
 		ReleaseCurrentSubTransaction();
 	}
@@ -110,7 +120,8 @@ canonical_key(TargetRef *target, Datum id_text, Datum *key)
 		case UUIDOID:
 			if (!canonical_uuid(id))
 				return false;
-			*key = InputFunctionCall(&target->key_input, id, target->key_ioparam, -1);
+			*key = InputFunctionCall(&target->key_input, id,
+									 target->key_ioparam, -1);
 			return true;
 		default:
 			break;

@@ -18,8 +18,11 @@ namespace polyref {
 static Catalog *current_catalog = nullptr;
 static bool current_is_valid = false;
 static Catalog *retired_catalogs = nullptr;
-/* The configuration tables' OIDs as of the last build (for the invalidation filter). */
-static Oid known_config_relids[2] = {InvalidOid, InvalidOid};
+/*
+ * The configuration tables' OIDs as of the last build (for the invalidation
+ * filter).
+ */
+static Oid known_config_relids[2] = { InvalidOid, InvalidOid };
 
 /* ------------------------------------------------------------------------
  * Small catalog lookups
@@ -74,8 +77,9 @@ action_name(Action action)
 bool
 parse_action(const char *text, Action *action)
 {
-	static const Action all[] = {Action::NoAction, Action::Restrict, Action::Cascade, Action::SetNull,
-	                             Action::SetDefault};
+	static const Action all[] = { Action::NoAction, Action::Restrict,
+								  Action::Cascade, Action::SetNull,
+								  Action::SetDefault };
 	for (Action candidate : all)
 		if (pg_strcasecmp(text, action_name(candidate)) == 0)
 		{
@@ -97,7 +101,8 @@ primary_key_column(Oid relid)
 	const char *column = nullptr;
 	if (OidIsValid(pk_index))
 	{
-		HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(pk_index));
+		HeapTuple tuple =
+			SearchSysCache1(INDEXRELID, ObjectIdGetDatum(pk_index));
 		if (!HeapTupleIsValid(tuple))
 			elog(ERROR, "cache lookup failed for index %u", pk_index);
 		Form_pg_index index = (Form_pg_index) GETSTRUCT(tuple);
@@ -108,9 +113,11 @@ primary_key_column(Oid relid)
 	table_close(rel, AccessShareLock);
 	if (column == nullptr)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_FOREIGN_KEY),
-		                errmsg("there is no single-column primary key for referenced table \"%s\"",
-		                       get_rel_name(relid)),
-		                errhint("Name the key with key_column => '...'; it needs a unique index.")));
+						errmsg("there is no single-column primary key for "
+							   "referenced table \"%s\"",
+							   get_rel_name(relid)),
+						errhint("Name the key with key_column => '...'; it "
+								"needs a unique index.")));
 	return column;
 }
 
@@ -128,16 +135,19 @@ unique_key_opclass(Oid relid, AttrNumber attnum, Oid *index_oid)
 	ListCell *cell;
 	foreach (cell, indexes)
 	{
-		HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(cell)));
+		HeapTuple tuple =
+			SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(cell)));
 		if (!HeapTupleIsValid(tuple))
 			continue;
 		Form_pg_index index = (Form_pg_index) GETSTRUCT(tuple);
-		if (index->indisunique && index->indimmediate && index->indisvalid && index->indnkeyatts == 1 &&
-		    index->indkey.values[0] == attnum && heap_attisnull(tuple, Anum_pg_index_indpred, NULL) &&
-		    heap_attisnull(tuple, Anum_pg_index_indexprs, NULL))
+		if (index->indisunique && index->indimmediate && index->indisvalid &&
+			index->indnkeyatts == 1 && index->indkey.values[0] == attnum &&
+			heap_attisnull(tuple, Anum_pg_index_indpred, NULL) &&
+			heap_attisnull(tuple, Anum_pg_index_indexprs, NULL))
 		{
 			bool isnull;
-			Datum classes = SysCacheGetAttr(INDEXRELID, tuple, Anum_pg_index_indclass, &isnull);
+			Datum classes = SysCacheGetAttr(INDEXRELID, tuple,
+											Anum_pg_index_indclass, &isnull);
 			opclass = ((oidvector *) DatumGetPointer(classes))->values[0];
 			*index_oid = index->indexrelid;
 		}
@@ -157,7 +167,8 @@ is_text_type(Oid type)
 }
 
 KeyProblem
-find_target_key(TargetRef *target, Oid relid, const char *key_column, Oid id_type)
+find_target_key(TargetRef *target, Oid relid, const char *key_column,
+				Oid id_type)
 {
 	AttrNumber attnum = get_attnum(relid, key_column);
 	if (attnum == InvalidAttrNumber)
@@ -170,11 +181,13 @@ find_target_key(TargetRef *target, Oid relid, const char *key_column, Oid id_typ
 	Oid key_type;
 	int32 key_typmod;
 	Oid key_collation;
-	get_atttypetypmodcoll(relid, attnum, &key_type, &key_typmod, &key_collation);
+	get_atttypetypmodcoll(relid, attnum, &key_type, &key_typmod,
+						  &key_collation);
 
 	Oid family = get_opclass_family(opclass);
 	Oid input_type = get_opclass_input_type(opclass);
-	Oid key_eq = get_opfamily_member(family, input_type, input_type, BTEqualStrategyNumber);
+	Oid key_eq = get_opfamily_member(family, input_type, input_type,
+									 BTEqualStrategyNumber);
 	Oid id_base = getBaseType(id_type);
 
 	target->relid = relid;
@@ -184,8 +197,12 @@ find_target_key(TargetRef *target, Oid relid, const char *key_column, Oid id_typ
 	target->key_eq_operator = key_eq;
 	target->key_index = key_index;
 
-	/* The rules of ADD FOREIGN KEY: a cross-type member of the key's family, or an implicit cast. */
-	Oid cross = get_opfamily_member(family, input_type, id_base, BTEqualStrategyNumber);
+	/*
+	 * The rules of ADD FOREIGN KEY: a cross-type member of the key's family, or
+	 * an implicit cast.
+	 */
+	Oid cross =
+		get_opfamily_member(family, input_type, id_base, BTEqualStrategyNumber);
 	if (OidIsValid(cross))
 	{
 		target->id_match = IdMatch::Operator;
@@ -219,29 +236,42 @@ find_target_key(TargetRef *target, Oid relid, const char *key_column, Oid id_typ
 }
 
 void
-resolve_target_key(TargetRef *target, Oid relid, const char *key_column, Oid id_type, const char *association_name)
+resolve_target_key(TargetRef *target, Oid relid, const char *key_column,
+				   Oid id_type, const char *association_name)
 {
 	switch (find_target_key(target, relid, key_column, id_type))
 	{
 		case KeyProblem::None:
 			return;
 		case KeyProblem::NoColumn:
-			ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
-			                errmsg("column \"%s\" of relation \"%s\" does not exist", key_column, get_rel_name(relid))));
-		case KeyProblem::NotUnique:
 			ereport(ERROR,
-			        (errcode(ERRCODE_INVALID_FOREIGN_KEY),
-			         errmsg("there is no unique constraint matching given keys for referenced table \"%s\"",
-			                get_rel_name(relid)),
-			         errdetail("Association \"%s\" needs a unique index on \"%s\" alone.", association_name, key_column)));
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of relation \"%s\" does not exist",
+							key_column, get_rel_name(relid))));
+		case KeyProblem::NotUnique:
+			ereport(
+				ERROR,
+				(errcode(ERRCODE_INVALID_FOREIGN_KEY),
+				 errmsg("there is no unique constraint matching given keys for "
+						"referenced table \"%s\"",
+						get_rel_name(relid)),
+				 errdetail(
+					 "Association \"%s\" needs a unique index on \"%s\" alone.",
+					 association_name, key_column)));
 		case KeyProblem::Incomparable:
 		{
 			Oid key_type = get_atttype(relid, get_attnum(relid, key_column));
-			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-			                errmsg("association \"%s\" cannot be implemented", association_name),
-			                errdetail("Key columns \"%s\" of table \"%s\" and the id column are of incompatible types: %s and %s.",
-			                          key_column, get_rel_name(relid), format_type_be(key_type), format_type_be(id_type)),
-			                errhint("Use an id column of the key's type, or of type text to point at keys of different types.")));
+			ereport(
+				ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("association \"%s\" cannot be implemented",
+						association_name),
+				 errdetail("Key columns \"%s\" of table \"%s\" and the id "
+						   "column are of incompatible types: %s and %s.",
+						   key_column, get_rel_name(relid),
+						   format_type_be(key_type), format_type_be(id_type)),
+				 errhint("Use an id column of the key's type, or of type text "
+						 "to point at keys of different types.")));
 		}
 	}
 }
@@ -268,9 +298,12 @@ struct ConfigRow
 };
 
 static const char *const config_query =
-	"SELECT a.source::pg_catalog.oid, a.association, a.type_column::pg_catalog.text,"
-	"       a.id_column::pg_catalog.text, a.on_delete, a.on_update, a.is_deferrable,"
-	"       a.initially_deferred, a.validated, k.kind, k.target::pg_catalog.oid,"
+	"SELECT a.source::pg_catalog.oid, a.association, "
+	"a.type_column::pg_catalog.text,"
+	"       a.id_column::pg_catalog.text, a.on_delete, a.on_update, "
+	"a.is_deferrable,"
+	"       a.initially_deferred, a.validated, k.kind, "
+	"k.target::pg_catalog.oid,"
 	"       k.key_column::pg_catalog.text"
 	"  FROM polyref.config_association a"
 	"  LEFT JOIN polyref.config_kind k"
@@ -278,7 +311,10 @@ static const char *const config_query =
 	"   AND k.association OPERATOR(pg_catalog.=) a.association"
 	" ORDER BY 1, 2, 11, 12";
 
-/* Reads the configuration with the latest snapshot, as the configuration's owner. */
+/*
+ * Reads the configuration with the latest snapshot, as the configuration's
+ * owner.
+ */
 static ConfigRow *
 read_config(int *nrows, MemoryContext memory)
 {
@@ -287,14 +323,18 @@ read_config(int *nrows, MemoryContext memory)
 	UserSwitch as_owner = become_owner(config_owner());
 	SPIPlanPtr plan = SPI_prepare(config_query, 0, NULL);
 	if (plan == NULL)
-		elog(ERROR, "polyref: could not prepare the configuration query: %s", SPI_result_code_string(SPI_result));
-	int rc = SPI_execute_snapshot(plan, NULL, NULL, snapshot, InvalidSnapshot, true, false, 0);
+		elog(ERROR, "polyref: could not prepare the configuration query: %s",
+			 SPI_result_code_string(SPI_result));
+	int rc = SPI_execute_snapshot(plan, NULL, NULL, snapshot, InvalidSnapshot,
+								  true, false, 0);
 	restore_user(as_owner);
 	UnregisterSnapshot(snapshot);
 	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "polyref: reading the configuration failed: %s", SPI_result_code_string(rc));
+		elog(ERROR, "polyref: reading the configuration failed: %s",
+			 SPI_result_code_string(rc));
 
-	ConfigRow *rows = (ConfigRow *) MemoryContextAllocZero(memory, sizeof(ConfigRow) * (SPI_processed + 1));
+	ConfigRow *rows = (ConfigRow *) MemoryContextAllocZero(
+		memory, sizeof(ConfigRow) * (SPI_processed + 1));
 	TupleDesc desc = SPI_tuptable->tupdesc;
 	MemoryContext spi_memory = MemoryContextSwitchTo(memory);
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -308,8 +348,10 @@ read_config(int *nrows, MemoryContext memory)
 		row->id_column = SPI_getvalue(tuple, desc, 4);
 		row->on_delete = SPI_getvalue(tuple, desc, 5);
 		row->on_update = SPI_getvalue(tuple, desc, 6);
-		row->is_deferrable = DatumGetBool(SPI_getbinval(tuple, desc, 7, &isnull));
-		row->initially_deferred = DatumGetBool(SPI_getbinval(tuple, desc, 8, &isnull));
+		row->is_deferrable =
+			DatumGetBool(SPI_getbinval(tuple, desc, 7, &isnull));
+		row->initially_deferred =
+			DatumGetBool(SPI_getbinval(tuple, desc, 8, &isnull));
 		row->validated = DatumGetBool(SPI_getbinval(tuple, desc, 9, &isnull));
 		row->kind = SPI_getvalue(tuple, desc, 10);
 		Datum target = SPI_getbinval(tuple, desc, 11, &isnull);
@@ -337,10 +379,13 @@ classify_kind_column(Oid type, const char *column, Oid source)
 		return KindColumnClass::Enum;
 	if (IsBinaryCoercible(type, TEXTOID))
 		return KindColumnClass::Citext;
-	ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-	                errmsg("kind column \"%s\" of table \"%s\" has type %s", column, get_rel_name(source),
-	                       format_type_be(type)),
-	                errhint("A kind column must be text, varchar, citext or an enum type.")));
+	ereport(
+		ERROR,
+		(errcode(ERRCODE_DATATYPE_MISMATCH),
+		 errmsg("kind column \"%s\" of table \"%s\" has type %s", column,
+				get_rel_name(source), format_type_be(type)),
+		 errhint(
+			 "A kind column must be text, varchar, citext or an enum type.")));
 }
 
 static Association *
@@ -348,25 +393,36 @@ build_association(const ConfigRow *row)
 {
 	Association *a = (Association *) palloc0(sizeof(Association));
 	a->source = row->source;
-	a->source_partitioned = get_rel_relkind(row->source) == RELKIND_PARTITIONED_TABLE;
+	a->source_partitioned =
+		get_rel_relkind(row->source) == RELKIND_PARTITIONED_TABLE;
 	a->source_owner = relation_owner(row->source);
 	a->name = row->association;
 	a->type_attnum = get_attnum(row->source, row->type_column);
 	a->id_attnum = get_attnum(row->source, row->id_column);
-	if (a->type_attnum == InvalidAttrNumber || a->id_attnum == InvalidAttrNumber)
+	if (a->type_attnum == InvalidAttrNumber ||
+		a->id_attnum == InvalidAttrNumber)
 	{
-		/* DDL done while event triggers were off: its trigger will refuse every write instead. */
-		ereport(WARNING, (errmsg("polyref: association \"%s\" on table \"%s\" names a column that does not exist",
-		                         row->association, get_rel_name(row->source)),
-		                  errhint("Undeclare it with polyref.undeclare(), or restore the column.")));
+		/*
+		 * DDL done while event triggers were off: its trigger will refuse every
+		 * write instead.
+		 */
+		ereport(WARNING, (errmsg("polyref: association \"%s\" on table \"%s\" "
+								 "names a column that does not exist",
+								 row->association, get_rel_name(row->source)),
+						  errhint("Undeclare it with polyref.undeclare(), or "
+								  "restore the column.")));
 		return nullptr;
 	}
 	a->type_type = getBaseType(get_atttype(row->source, a->type_attnum));
-	a->type_class = classify_kind_column(a->type_type, row->type_column, row->source);
-	a->type_eq_operator = lookup_type_cache(a->type_type, TYPECACHE_EQ_OPR)->eq_opr;
+	a->type_class =
+		classify_kind_column(a->type_type, row->type_column, row->source);
+	a->type_eq_operator =
+		lookup_type_cache(a->type_type, TYPECACHE_EQ_OPR)->eq_opr;
 	a->id_type = getBaseType(get_atttype(row->source, a->id_attnum));
-	if (!parse_action(row->on_delete, &a->on_delete) || !parse_action(row->on_update, &a->on_update))
-		elog(ERROR, "polyref: invalid action in the configuration of \"%s\"", row->association);
+	if (!parse_action(row->on_delete, &a->on_delete) ||
+		!parse_action(row->on_update, &a->on_update))
+		elog(ERROR, "polyref: invalid action in the configuration of \"%s\"",
+			 row->association);
 	a->is_deferrable = row->is_deferrable;
 	a->initially_deferred = row->initially_deferred;
 	a->validated = row->validated;
@@ -387,7 +443,9 @@ kind_value(const Association *a, const char *label)
 	return CStringGetTextDatum(label);
 }
 
-/* Fills the arrays of kinds that point at each target (for the = ANY queries). */
+/*
+ * Fills the arrays of kinds that point at each target (for the = ANY queries).
+ */
 static void
 finish_targets(Association *a)
 {
@@ -405,8 +463,12 @@ finish_targets(Association *a)
 				n++;
 			}
 		target->nkinds = n;
-		/* text and varchar compare as text; an enum or citext in its own type (its = takes its own type). */
-		Oid value_type = a->type_class == KindColumnClass::Text ? TEXTOID : a->type_type;
+		/*
+		 * text and varchar compare as text; an enum or citext in its own type
+		 * (its = takes its own type).
+		 */
+		Oid value_type =
+			a->type_class == KindColumnClass::Text ? TEXTOID : a->type_type;
 		target->kind_values = make_array(values, n, value_type);
 		target->kind_labels = make_array(labels, n, TEXTOID);
 	}
@@ -434,16 +496,20 @@ catalog_build()
 	 * Built under the transaction, so that an error half-way frees it; moved
 	 * under CacheMemoryContext once complete.
 	 */
-	MemoryContext memory = AllocSetContextCreate(TopTransactionContext, "polyref catalog", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext memory = AllocSetContextCreate(
+		TopTransactionContext, "polyref catalog", ALLOCSET_DEFAULT_SIZES);
 	MemoryContext caller_memory = MemoryContextSwitchTo(memory);
 
 	Catalog *catalog = (Catalog *) palloc0(sizeof(Catalog));
 	catalog->memory = memory;
 	catalog->associations = make_in_context<McxtVector<Association *>>(memory);
-	catalog->by_target = make_in_context<McxtFlatMap<Oid, McxtVector<TargetRef *> *>>(memory);
+	catalog->by_target =
+		make_in_context<McxtFlatMap<Oid, McxtVector<TargetRef *> *>>(memory);
 	catalog->watched = make_in_context<McxtVector<Oid>>(memory);
-	catalog->declared_table_memo = make_in_context<McxtFlatMap<Oid, Oid>>(memory);
-	catalog->partition_attnum_memo = make_in_context<McxtFlatMap<uint64, AttrNumber>>(memory);
+	catalog->declared_table_memo =
+		make_in_context<McxtFlatMap<Oid, Oid>>(memory);
+	catalog->partition_attnum_memo =
+		make_in_context<McxtFlatMap<uint64, AttrNumber>>(memory);
 
 	known_config_relids[0] = config_association_relid();
 	known_config_relids[1] = config_kind_relid();
@@ -453,16 +519,21 @@ catalog_build()
 	int nrows;
 	ConfigRow *rows = read_config(&nrows, memory);
 
-	/* Rows come grouped by (source, association), then by (target, key column). */
+	/*
+	 * Rows come grouped by (source, association), then by (target, key column).
+	 */
 	for (int i = 0; i < nrows;)
 	{
 		int end = i;
 		while (end < nrows && rows[end].source == rows[i].source &&
-		       strcmp(rows[end].association, rows[i].association) == 0)
+			   strcmp(rows[end].association, rows[i].association) == 0)
 			end++;
 		if (!relation_exists(rows[i].source))
 		{
-			/* A source dropped while event triggers were off: nothing to enforce. */
+			/*
+			 * A source dropped while event triggers were off: nothing to
+			 * enforce.
+			 */
 			i = end;
 			continue;
 		}
@@ -480,15 +551,21 @@ catalog_build()
 		{
 			const ConfigRow *row = &rows[r];
 			if (row->kind == nullptr || !relation_exists(row->target))
-				continue; /* no kinds yet, or a target dropped while event triggers were off */
+				/*
+				 * no kinds yet, or a target dropped while event triggers were
+				 * off
+				 */
+				continue;
 			if (target == nullptr || target->relid != row->target ||
-			    get_attnum(row->target, row->key_column) != target->key_attnum)
+				get_attnum(row->target, row->key_column) != target->key_attnum)
 			{
 				target = (TargetRef *) palloc0(sizeof(TargetRef));
 				target->association = a;
-				target->partitioned = get_rel_relkind(row->target) == RELKIND_PARTITIONED_TABLE;
+				target->partitioned =
+					get_rel_relkind(row->target) == RELKIND_PARTITIONED_TABLE;
 				target->owner = relation_owner(row->target);
-				if (find_target_key(target, row->target, row->key_column, a->id_type) != KeyProblem::None)
+				if (find_target_key(target, row->target, row->key_column,
+									a->id_type) != KeyProblem::None)
 				{
 					/*
 					 * Only DDL done while polyref's event triggers were off can
@@ -496,9 +573,16 @@ catalog_build()
 					 * undeclared: stricter, never weaker, and the rest of the
 					 * database keeps working.
 					 */
-					ereport(WARNING, (errmsg("polyref: kind \"%s\" of association \"%s\" on table \"%s\" has no usable key in table \"%s\"",
-					                         row->kind, a->name, get_rel_name(a->source), get_rel_name(row->target)),
-					                  errhint("Restore the key column and its unique index, or drop the kind with polyref.drop_target().")));
+					ereport(
+						WARNING,
+						(errmsg(
+							 "polyref: kind \"%s\" of association \"%s\" on "
+							 "table \"%s\" has no usable key in table \"%s\"",
+							 row->kind, a->name, get_rel_name(a->source),
+							 get_rel_name(row->target)),
+						 errhint(
+							 "Restore the key column and its unique index, or "
+							 "drop the kind with polyref.drop_target().")));
 					catalog->watched->push_back(row->target);
 					target = nullptr;
 					continue;
@@ -507,8 +591,12 @@ catalog_build()
 				a->targets[a->ntargets++] = target;
 				auto slot = catalog->by_target->find(row->target);
 				if (slot == catalog->by_target->end())
-					slot = catalog->by_target->emplace(row->target, make_in_context<McxtVector<TargetRef *>>(memory))
-					           .first;
+					slot =
+						catalog->by_target
+							->emplace(row->target,
+									  make_in_context<McxtVector<TargetRef *>>(
+										  memory))
+							.first;
 				slot->second->push_back(target);
 				catalog->watched->push_back(row->target);
 			}
@@ -525,9 +613,12 @@ catalog_build()
 		i = end;
 	}
 
-	std::sort(catalog->associations->begin(), catalog->associations->end(), association_less);
+	std::sort(catalog->associations->begin(), catalog->associations->end(),
+			  association_less);
 	std::sort(catalog->watched->begin(), catalog->watched->end());
-	catalog->watched->erase(std::unique(catalog->watched->begin(), catalog->watched->end()), catalog->watched->end());
+	catalog->watched->erase(
+		std::unique(catalog->watched->begin(), catalog->watched->end()),
+		catalog->watched->end());
 
 	MemoryContextSwitchTo(caller_memory);
 	MemoryContextSetParent(memory, CacheMemoryContext);
@@ -542,10 +633,12 @@ catalog_free(Catalog *catalog) noexcept
 		for (int t = 0; t < a->ntargets; t++)
 		{
 			TargetRef *target = a->targets[t];
-			SPIPlanPtr *plans[] = {&target->lookup_key_plan,     &target->key_exists_plan,
-			                       &target->referencing_plan,    &target->cascade_delete_plan,
-			                       &target->cascade_update_plan, &target->set_null_plan,
-			                       &target->set_default_plan,    &target->truncate_probe_plan};
+			SPIPlanPtr *plans[] = {
+				&target->lookup_key_plan,     &target->key_exists_plan,
+				&target->referencing_plan,    &target->cascade_delete_plan,
+				&target->cascade_update_plan, &target->set_null_plan,
+				&target->set_default_plan,    &target->truncate_probe_plan
+			};
 			for (SPIPlanPtr *plan : plans)
 				if (*plan != nullptr)
 				{
@@ -568,7 +661,10 @@ catalog_current()
 		retired_catalogs = current_catalog;
 		current_catalog = nullptr;
 	}
-	/* An invalidation that arrives while building makes the new image stale at once. */
+	/*
+	 * An invalidation that arrives while building makes the new image stale at
+	 * once.
+	 */
 	current_is_valid = true;
 	Catalog *built = catalog_build();
 	current_catalog = built;
@@ -581,8 +677,11 @@ catalog_find(Catalog *catalog, Oid source, const char *name)
 	Association key{};
 	key.source = source;
 	key.name = name;
-	auto it = std::lower_bound(catalog->associations->begin(), catalog->associations->end(), &key, association_less);
-	if (it != catalog->associations->end() && (*it)->source == source && strcmp((*it)->name, name) == 0)
+	auto it =
+		std::lower_bound(catalog->associations->begin(),
+						 catalog->associations->end(), &key, association_less);
+	if (it != catalog->associations->end() && (*it)->source == source &&
+		strcmp((*it)->name, name) == 0)
 		return *it;
 	return nullptr;
 }
@@ -590,7 +689,8 @@ catalog_find(Catalog *catalog, Oid source, const char *name)
 static bool
 catalog_names(Catalog *catalog, Oid relid)
 {
-	return std::binary_search(catalog->watched->begin(), catalog->watched->end(), relid);
+	return std::binary_search(catalog->watched->begin(),
+							  catalog->watched->end(), relid);
 }
 
 Oid
@@ -627,10 +727,17 @@ catalog_attnum_in(Catalog *catalog, Oid declared, AttrNumber attnum, Oid relid)
 	auto memo = catalog->partition_attnum_memo->find(memo_key);
 	if (memo != catalog->partition_attnum_memo->end())
 		return memo->second;
-	/* Partitions share their parent's column names (renames cascade; the DDL guard keeps these columns). */
-	AttrNumber in_relid = get_attnum(relid, get_attname(declared, attnum, false));
+	/*
+	 * Partitions share their parent's column names (renames cascade; the DDL
+	 * guard keeps these columns).
+	 */
+	AttrNumber in_relid =
+		get_attnum(relid, get_attname(declared, attnum, false));
 	if (in_relid == InvalidAttrNumber)
-		elog(ERROR, "polyref: column %d of relation %u has no counterpart in relation %u", attnum, declared, relid);
+		elog(ERROR,
+			 "polyref: column %d of relation %u has no counterpart in relation "
+			 "%u",
+			 attnum, declared, relid);
 	catalog->partition_attnum_memo->emplace(memo_key, in_relid);
 	return in_relid;
 }
@@ -649,7 +756,8 @@ association_find_kind(Association *association, const char *label, int len)
 	probe.label = label;
 	probe.label_len = len;
 	Kind *end = association->kinds + association->nkinds;
-	Kind *it = std::lower_bound(association->kinds, end, probe, kind_label_less);
+	Kind *it =
+		std::lower_bound(association->kinds, end, probe, kind_label_less);
 	if (it != end && it->label_len == len && memcmp(it->label, label, len) == 0)
 		return it;
 	return nullptr;
@@ -670,8 +778,9 @@ on_relcache_invalidation(Datum, Oid relid) noexcept
 {
 	if (current_catalog == nullptr || !current_is_valid)
 		return;
-	if (!OidIsValid(relid) || relid == known_config_relids[0] || relid == known_config_relids[1] ||
-	    catalog_names(current_catalog, relid))
+	if (!OidIsValid(relid) || relid == known_config_relids[0] ||
+		relid == known_config_relids[1] ||
+		catalog_names(current_catalog, relid))
 		current_is_valid = false;
 	/* A partition attached or detached changes what the memo should say. */
 	else if (current_catalog->declared_table_memo->count(relid) != 0)
@@ -688,8 +797,9 @@ on_namespace_invalidation(Datum, int, uint32) noexcept
 static void
 on_transaction_end(XactEvent event, void *) noexcept
 {
-	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_COMMIT &&
-	    event != XACT_EVENT_PARALLEL_ABORT && event != XACT_EVENT_PREPARE)
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
+		event != XACT_EVENT_PARALLEL_COMMIT &&
+		event != XACT_EVENT_PARALLEL_ABORT && event != XACT_EVENT_PREPARE)
 		return;
 	while (retired_catalogs != nullptr)
 	{
@@ -703,7 +813,8 @@ void
 catalog_init()
 {
 	CacheRegisterRelcacheCallback(on_relcache_invalidation, (Datum) 0);
-	CacheRegisterSyscacheCallback(NAMESPACEOID, on_namespace_invalidation, (Datum) 0);
+	CacheRegisterSyscacheCallback(NAMESPACEOID, on_namespace_invalidation,
+								  (Datum) 0);
 	RegisterXactCallback(on_transaction_end, nullptr);
 }
 

@@ -30,21 +30,32 @@ enum class Action : uint8
 /* How the kind column's values compare with a kind's label. */
 enum class KindColumnClass : uint8
 {
-	Text,   /* text or varchar: bytes compare, pg_catalog.= is exact */
-	Enum,   /* enum: the datum is the label's pg_enum OID */
-	Citext, /* citext (or another text-like type whose = is not exact): bytes compare, queries add an exact text test */
+	Text, /* text or varchar: bytes compare, pg_catalog.= is exact */
+	Enum, /* enum: the datum is the label's pg_enum OID */
+	/*
+	 * citext (or another text-like type whose = is not exact): bytes compare,
+	 * queries add an exact text test
+	 */
+	Citext,
 };
 
 /* How a kind's key is found from the id column's value. */
 enum class IdMatch : uint8
 {
-	Operator,      /* key = id with the key's btree family operator (an implicit cast if needed) */
-	CanonicalText, /* a text id holding the key's canonical text form ('42', not '042') */
+	/*
+	 * key = id with the key's btree family operator (an implicit cast if
+	 * needed)
+	 */
+	Operator,
+	/* a text id holding the key's canonical text form ('42', not '042') */
+	CanonicalText,
 };
 
 struct Association;
 
-/* A kind's target, resolved.  Several kinds of one association may share one. */
+/*
+ * A kind's target, resolved.  Several kinds of one association may share one.
+ */
 struct TargetRef
 {
 	Association *association;
@@ -58,7 +69,7 @@ struct TargetRef
 	IdMatch id_match;
 	Oid lookup_operator; /* key <op> id, for IdMatch::Operator */
 	Oid lookup_param_type;
-	FmgrInfo key_input;  /* canonical text: parse the id */
+	FmgrInfo key_input; /* canonical text: parse the id */
 	Oid key_ioparam;
 	FmgrInfo key_output; /* canonical text, and messages */
 	Oid key_index;       /* the unique index the key uses */
@@ -71,30 +82,39 @@ struct TargetRef
 	RegProcedure probe_function; /* of lookup_operator */
 	Oid probe_subtype;           /* its right-hand type */
 	Oid probe_collation;         /* the index column's */
-	FmgrInfo probe_equal;        /* lookup_operator, to re-check a row that moved */
-	bool key_by_value;           /* the probed datum: may locked_keys remember it? */
-	int16 key_typlen;            /* and its length, to copy it into a batch */
+	/* lookup_operator, to re-check a row that moved */
+	FmgrInfo probe_equal;
+	/* the probed datum: may locked_keys remember it? */
+	bool key_by_value;
+	int16 key_typlen; /* and its length, to copy it into a batch */
 
 	/*
 	 * Whether checks of this target may wait in the pending batch and run
 	 * as one sorted pass over key_index (see pending_checks.hpp).
 	 */
 	bool sorted_probe;
-	SortSupportData id_sort; /* orders ids among themselves: how a batch is sorted */
+	/* orders ids among themselves: how a batch is sorted */
+	SortSupportData id_sort;
 
-	/* The kinds that point here, as arrays in the kind column's type (for = ANY). */
+	/*
+	 * The kinds that point here, as arrays in the kind column's type (for =
+	 * ANY).
+	 */
 	int nkinds;
-	Datum kind_values;  /* kind column type [] */
-	Datum kind_labels;  /* text[] */
+	Datum kind_values; /* kind column type [] */
+	Datum kind_labels; /* text[] */
 
 	/*
 	 * Prepared plans, made on first use (see checks.cpp for their text).
 	 * Lookups in the target table, run as its owner:
 	 */
-	SPIPlanPtr lookup_key_plan;  /* SELECT 1 FROM target WHERE key = $1 (id's type) FOR KEY SHARE */
-	SPIPlanPtr key_exists_plan;  /* the same with a key-typed $1 (the NO ACTION re-check) */
+	/* SELECT 1 FROM target WHERE key = $1 (id's type) FOR KEY SHARE */
+	SPIPlanPtr lookup_key_plan;
+	/* the same with a key-typed $1 (the NO ACTION re-check) */
+	SPIPlanPtr key_exists_plan;
 	/* Statements on the source, run as its owner: */
-	SPIPlanPtr referencing_plan; /* SELECT 1 FROM source WHERE type = ANY(kinds) AND id = $2 FOR KEY SHARE */
+	/* SELECT 1 FROM source WHERE type = ANY(kinds) AND id = $2 FOR KEY SHARE */
+	SPIPlanPtr referencing_plan;
 	SPIPlanPtr cascade_delete_plan;
 	SPIPlanPtr cascade_update_plan;
 	SPIPlanPtr set_null_plan;
@@ -106,7 +126,7 @@ struct Kind
 {
 	const char *label; /* as stored, compared bytewise */
 	int label_len;
-	Datum value;       /* the label in the kind column's type */
+	Datum value; /* the label in the kind column's type */
 	TargetRef *target;
 };
 
@@ -147,11 +167,19 @@ struct Catalog
 	McxtFlatMap<Oid, McxtVector<TargetRef *> *> *by_target;
 	/* every relid this image depends on: an invalidation of one discards it */
 	McxtVector<Oid> *watched; /* sorted */
-	/* relid -> the declared table it belongs to (itself, or a partition's ancestor) */
+	/*
+	 * relid -> the declared table it belongs to (itself, or a partition's
+	 * ancestor)
+	 */
 	McxtFlatMap<Oid, Oid> *declared_table_memo;
-	/* (partition relid << 16 | declared attnum) -> that column's attnum in the partition */
+	/*
+	 * (partition relid << 16 | declared attnum) -> that column's attnum in the
+	 * partition
+	 */
 	McxtFlatMap<uint64, AttrNumber> *partition_attnum_memo;
-	/* images replaced while still possibly in use wait here for transaction end */
+	/*
+	 * images replaced while still possibly in use wait here for transaction end
+	 */
 	Catalog *retired_next;
 };
 
@@ -173,9 +201,13 @@ Oid catalog_declared_table(Catalog *catalog, Oid relid);
  * one of its partitions, whose columns sit elsewhere when it was made with
  * another layout (dropped columns, another column order) and attached.
  */
-AttrNumber catalog_attnum_in(Catalog *catalog, Oid declared, AttrNumber attnum, Oid relid);
+AttrNumber catalog_attnum_in(Catalog *catalog, Oid declared, AttrNumber attnum,
+							 Oid relid);
 
-/* Where an association's kind and id columns are in one source relation (the table or a partition). */
+/*
+ * Where an association's kind and id columns are in one source relation (the
+ * table or a partition).
+ */
 struct SourceColumns
 {
 	AttrNumber type_attnum;
@@ -185,15 +217,16 @@ struct SourceColumns
 inline SourceColumns
 source_columns_in(Catalog *catalog, const Association *a, Oid relid)
 {
-	return {catalog_attnum_in(catalog, a->source, a->type_attnum, relid),
-	        catalog_attnum_in(catalog, a->source, a->id_attnum, relid)};
+	return { catalog_attnum_in(catalog, a->source, a->type_attnum, relid),
+			 catalog_attnum_in(catalog, a->source, a->id_attnum, relid) };
 }
 
 /* The TargetRefs on a declared target table (NULL when none). */
 const McxtVector<TargetRef *> *catalog_targets_on(Catalog *catalog, Oid target);
 
 /* Looks a kind up by its label's bytes; NULL when it is not declared. */
-Kind *association_find_kind(Association *association, const char *label, int len);
+Kind *association_find_kind(Association *association, const char *label,
+							int len);
 
 /* The action an association takes for a DELETE (or UPDATE) of a key. */
 inline Action
@@ -210,18 +243,25 @@ enum class KeyProblem
 	Incomparable, /* 42804 */
 };
 
-/* Resolves a kind's key into *target without raising; what is wrong, if anything. */
-KeyProblem find_target_key(TargetRef *target, Oid relid, const char *key_column, Oid id_type);
+/*
+ * Resolves a kind's key into *target without raising; what is wrong, if
+ * anything.
+ */
+KeyProblem find_target_key(TargetRef *target, Oid relid, const char *key_column,
+						   Oid id_type);
 
 /*
  * Resolves how rows of a kind find their key in target(key_column) from an id
  * column of type id_type: the key must carry a unique index (42830) and be
  * comparable with the id (42804).  Fills the key fields of *target.
  */
-void resolve_target_key(TargetRef *target, Oid relid, const char *key_column, Oid id_type,
-                        const char *association_name);
+void resolve_target_key(TargetRef *target, Oid relid, const char *key_column,
+						Oid id_type, const char *association_name);
 
-/* How a kind column's type (a domain's base type) compares kinds; 42804 for a type that cannot hold them. */
+/*
+ * How a kind column's type (a domain's base type) compares kinds; 42804 for a
+ * type that cannot hold them.
+ */
 KindColumnClass classify_kind_column(Oid type, const char *column, Oid source);
 
 /* The single-column primary key of a table (42830 when there is none). */
@@ -233,7 +273,10 @@ void catalog_init();
 /* Tells every backend to rebuild its image at its next use (transactional). */
 void catalog_invalidate_everywhere();
 
-/* The OID of polyref.config_association, and the role that owns the configuration. */
+/*
+ * The OID of polyref.config_association, and the role that owns the
+ * configuration.
+ */
 Oid config_association_relid();
 Oid config_owner();
 

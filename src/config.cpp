@@ -8,15 +8,18 @@
 namespace polyref {
 
 uint64
-query_latest(const char *sql, int nargs, Oid *types, Datum *values, Oid role, long limit)
+query_latest(const char *sql, int nargs, Oid *types, Datum *values, Oid role,
+			 long limit)
 {
 	CommandCounterIncrement();
 	SPIPlanPtr plan = prepare_as(sql, nargs, types, role);
 	UserSwitch saved = become_owner(role);
-	int rc = SPI_execute_snapshot(plan, values, NULL, GetLatestSnapshot(), InvalidSnapshot, false, false, limit);
+	int rc = SPI_execute_snapshot(plan, values, NULL, GetLatestSnapshot(),
+								  InvalidSnapshot, false, false, limit);
 	restore_user(saved);
 	if (rc < 0)
-		elog(ERROR, "polyref: \"%s\" failed: %s", sql, SPI_result_code_string(rc));
+		elog(ERROR, "polyref: \"%s\" failed: %s", sql,
+			 SPI_result_code_string(rc));
 	SPI_freeplan(plan);
 	return SPI_processed;
 }
@@ -24,26 +27,33 @@ query_latest(const char *sql, int nargs, Oid *types, Datum *values, Oid role, lo
 uint64
 config_write(const char *sql, int nargs, Oid *types, Datum *values)
 {
-	/* An ordinary statement: its triggers (cache invalidation, the kinds' foreign key) fire. */
+	/*
+	 * An ordinary statement: its triggers (cache invalidation, the kinds'
+	 * foreign key) fire.
+	 */
 	UserSwitch saved = become_owner(config_owner());
 	int rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
 	restore_user(saved);
 	if (rc < 0)
-		elog(ERROR, "polyref: \"%s\" failed: %s", sql, SPI_result_code_string(rc));
+		elog(ERROR, "polyref: \"%s\" failed: %s", sql,
+			 SPI_result_code_string(rc));
 	return SPI_processed;
 }
 
 void
 config_delete_association(Oid source, const char *name)
 {
-	Oid types[2] = {OIDOID, TEXTOID};
-	Datum values[2] = {ObjectIdGetDatum(source), CStringGetTextDatum(name)};
+	Oid types[2] = { OIDOID, TEXTOID };
+	Datum values[2] = { ObjectIdGetDatum(source), CStringGetTextDatum(name) };
 	static const char *const deletes[] = {
-		"DELETE FROM polyref.config_kind WHERE source::pg_catalog.oid OPERATOR(pg_catalog.=) $1"
+		"DELETE FROM polyref.config_kind WHERE source::pg_catalog.oid "
+		"OPERATOR(pg_catalog.=) $1"
 		" AND association OPERATOR(pg_catalog.=) $2",
-		"DELETE FROM polyref.config_join_view WHERE source::pg_catalog.oid OPERATOR(pg_catalog.=) $1"
+		"DELETE FROM polyref.config_join_view WHERE source::pg_catalog.oid "
+		"OPERATOR(pg_catalog.=) $1"
 		" AND association OPERATOR(pg_catalog.=) $2",
-		"DELETE FROM polyref.config_association WHERE source::pg_catalog.oid OPERATOR(pg_catalog.=) $1"
+		"DELETE FROM polyref.config_association WHERE source::pg_catalog.oid "
+		"OPERATOR(pg_catalog.=) $1"
 		" AND association OPERATOR(pg_catalog.=) $2",
 	};
 	SpiSession spi = spi_open();
@@ -53,10 +63,15 @@ config_delete_association(Oid source, const char *name)
 }
 
 static const char *const association_columns =
-	"source::pg_catalog.oid, association, type_column::pg_catalog.text, id_column::pg_catalog.text,"
-	" on_delete, on_update, is_deferrable, initially_deferred, validated, created_index::pg_catalog.text";
+	"source::pg_catalog.oid, association, type_column::pg_catalog.text, "
+	"id_column::pg_catalog.text,"
+	" on_delete, on_update, is_deferrable, initially_deferred, validated, "
+	"created_index::pg_catalog.text";
 
-/* Copies row i of SPI_tuptable (selected with association_columns) into the caller's context. */
+/*
+ * Copies row i of SPI_tuptable (selected with association_columns) into the
+ * caller's context.
+ */
 static void
 read_association(uint64 i, ConfigAssociation *out, MemoryContext memory)
 {
@@ -71,22 +86,25 @@ read_association(uint64 i, ConfigAssociation *out, MemoryContext memory)
 	parse_action(SPI_getvalue(tuple, desc, 5), &out->on_delete);
 	parse_action(SPI_getvalue(tuple, desc, 6), &out->on_update);
 	out->is_deferrable = DatumGetBool(SPI_getbinval(tuple, desc, 7, &isnull));
-	out->initially_deferred = DatumGetBool(SPI_getbinval(tuple, desc, 8, &isnull));
+	out->initially_deferred =
+		DatumGetBool(SPI_getbinval(tuple, desc, 8, &isnull));
 	out->validated = DatumGetBool(SPI_getbinval(tuple, desc, 9, &isnull));
 	out->created_index = SPI_getvalue(tuple, desc, 10);
 	MemoryContextSwitchTo(spi_memory);
 }
 
 bool
-config_find_association(Oid source, const char *name, ConfigAssociation *out, bool lock)
+config_find_association(Oid source, const char *name, ConfigAssociation *out,
+						bool lock)
 {
 	MemoryContext caller_memory = CurrentMemoryContext;
 	SpiSession spi = spi_open();
 	char *sql = psprintf("SELECT %s FROM polyref.config_association"
-	                     " WHERE source OPERATOR(pg_catalog.=) $1 AND association OPERATOR(pg_catalog.=) $2%s",
-	                     association_columns, lock ? " FOR UPDATE" : "");
-	Oid types[2] = {REGCLASSOID, TEXTOID};
-	Datum values[2] = {ObjectIdGetDatum(source), CStringGetTextDatum(name)};
+						 " WHERE source OPERATOR(pg_catalog.=) $1 AND "
+						 "association OPERATOR(pg_catalog.=) $2%s",
+						 association_columns, lock ? " FOR UPDATE" : "");
+	Oid types[2] = { REGCLASSOID, TEXTOID };
+	Datum values[2] = { ObjectIdGetDatum(source), CStringGetTextDatum(name) };
 	bool found = query_latest(sql, 2, types, values, config_owner(), 0) > 0;
 	if (found)
 		read_association(0, out, caller_memory);
@@ -99,21 +117,27 @@ config_kinds(Oid source, const char *name, int *count)
 {
 	MemoryContext caller_memory = CurrentMemoryContext;
 	SpiSession spi = spi_open();
-	Oid types[2] = {REGCLASSOID, TEXTOID};
-	Datum values[2] = {ObjectIdGetDatum(source), CStringGetTextDatum(name)};
-	uint64 n = query_latest("SELECT kind, target::pg_catalog.oid, key_column::pg_catalog.text"
-	                        "  FROM polyref.config_kind"
-	                        " WHERE source OPERATOR(pg_catalog.=) $1 AND association OPERATOR(pg_catalog.=) $2"
-	                        " ORDER BY kind COLLATE \"C\"",
-	                        2, types, values, config_owner(), 0);
-	ConfigKind *kinds = (ConfigKind *) MemoryContextAllocZero(caller_memory, sizeof(ConfigKind) * (n + 1));
+	Oid types[2] = { REGCLASSOID, TEXTOID };
+	Datum values[2] = { ObjectIdGetDatum(source), CStringGetTextDatum(name) };
+	uint64 n = query_latest(
+		"SELECT kind, target::pg_catalog.oid, key_column::pg_catalog.text"
+		"  FROM polyref.config_kind"
+		" WHERE source OPERATOR(pg_catalog.=) $1 AND association "
+		"OPERATOR(pg_catalog.=) $2"
+		" ORDER BY kind COLLATE \"C\"",
+		2, types, values, config_owner(), 0);
+	ConfigKind *kinds = (ConfigKind *) MemoryContextAllocZero(
+		caller_memory, sizeof(ConfigKind) * (n + 1));
 	MemoryContext spi_memory = MemoryContextSwitchTo(caller_memory);
 	for (uint64 i = 0; i < n; i++)
 	{
 		bool isnull;
-		kinds[i].kind = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-		kinds[i].target = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
-		kinds[i].key_column = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
+		kinds[i].kind =
+			SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		kinds[i].target = DatumGetObjectId(SPI_getbinval(
+			SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		kinds[i].key_column =
+			SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
 	}
 	MemoryContextSwitchTo(spi_memory);
 	*count = (int) n;
@@ -126,19 +150,21 @@ config_associations_touching(Oid relid, int *count)
 {
 	MemoryContext caller_memory = CurrentMemoryContext;
 	SpiSession spi = spi_open();
-	char *sql = psprintf("SELECT %s FROM polyref.config_association a"
-	                     " WHERE a.source OPERATOR(pg_catalog.=) $1"
-	                     "    OR EXISTS (SELECT 1 FROM polyref.config_kind k"
-	                     "                WHERE k.source OPERATOR(pg_catalog.=) a.source"
-	                     "                  AND k.association OPERATOR(pg_catalog.=) a.association"
-	                     "                  AND k.target OPERATOR(pg_catalog.=) $1)"
-	                     " ORDER BY a.association COLLATE \"C\", a.source",
-	                     association_columns);
-	Oid types[1] = {REGCLASSOID};
-	Datum values[1] = {ObjectIdGetDatum(relid)};
+	char *sql = psprintf(
+		"SELECT %s FROM polyref.config_association a"
+		" WHERE a.source OPERATOR(pg_catalog.=) $1"
+		"    OR EXISTS (SELECT 1 FROM polyref.config_kind k"
+		"                WHERE k.source OPERATOR(pg_catalog.=) a.source"
+		"                  AND k.association OPERATOR(pg_catalog.=) "
+		"a.association"
+		"                  AND k.target OPERATOR(pg_catalog.=) $1)"
+		" ORDER BY a.association COLLATE \"C\", a.source",
+		association_columns);
+	Oid types[1] = { REGCLASSOID };
+	Datum values[1] = { ObjectIdGetDatum(relid) };
 	uint64 n = query_latest(sql, 1, types, values, config_owner(), 0);
-	ConfigAssociation *found =
-		(ConfigAssociation *) MemoryContextAllocZero(caller_memory, sizeof(ConfigAssociation) * (n + 1));
+	ConfigAssociation *found = (ConfigAssociation *) MemoryContextAllocZero(
+		caller_memory, sizeof(ConfigAssociation) * (n + 1));
 	for (uint64 i = 0; i < n; i++)
 		read_association(i, &found[i], caller_memory);
 	*count = (int) n;

@@ -33,8 +33,11 @@ struct ConfigKind
 	char *key_column;
 };
 
-/* The association, or false.  lock: FOR UPDATE, serializing management calls. */
-bool config_find_association(Oid source, const char *name, ConfigAssociation *out, bool lock);
+/*
+ * The association, or false.  lock: FOR UPDATE, serializing management calls.
+ */
+bool config_find_association(Oid source, const char *name,
+							 ConfigAssociation *out, bool lock);
 
 /* Its kinds, sorted by label. */
 ConfigKind *config_kinds(Oid source, const char *name, int *count);
@@ -59,6 +62,7 @@ uint64 config_write(const char *sql, int nargs, Oid *types, Datum *values);
  * Runs a query with the latest snapshot as the given role; the result is in
  * SPI_tuptable.  (The caller has opened SPI.)
  */
-uint64 query_latest(const char *sql, int nargs, Oid *types, Datum *values, Oid role, long limit);
+uint64 query_latest(const char *sql, int nargs, Oid *types, Datum *values,
+					Oid role, long limit);
 
 } // namespace polyref

@@ -59,7 +59,10 @@ drop_behavior(Node *parsetree)
 	}
 }
 
-/* The declared table a relation belongs to: itself or a partitioned ancestor named in the configuration. */
+/*
+ * The declared table a relation belongs to: itself or a partitioned ancestor
+ * named in the configuration.
+ */
 static Oid
 declared_ancestor(Oid relid, bool as_target)
 {
@@ -70,9 +73,11 @@ declared_ancestor(Oid relid, bool as_target)
 	foreach (cell, candidates)
 	{
 		int n;
-		ConfigAssociation *touching = config_associations_touching(lfirst_oid(cell), &n);
+		ConfigAssociation *touching =
+			config_associations_touching(lfirst_oid(cell), &n);
 		for (int i = 0; i < n; i++)
-			if (as_target ? config_targets(&touching[i], lfirst_oid(cell)) : touching[i].source == lfirst_oid(cell))
+			if (as_target ? config_targets(&touching[i], lfirst_oid(cell))
+						  : touching[i].source == lfirst_oid(cell))
 				return lfirst_oid(cell);
 	}
 	return InvalidOid;
@@ -85,12 +90,14 @@ declared_ancestor(Oid relid, bool as_target)
 struct DroppedObject
 {
 	char *type; /* "table", "table column", "index", "trigger", ... */
-	char *description; /* in native messages' words: "table posts", "column id of table posts" */
+	/* in native messages' words: "table posts", "column id of table posts" */
+	char *description;
 	bool original; /* named by the command itself */
 	Oid objid;
 	int32 objsubid;
 	char *schema;
-	char *table;  /* address_names[2] for columns, triggers and table constraints */
+	/* address_names[2] for columns, triggers and table constraints */
+	char *table;
 	char *member; /* the column, trigger or constraint name */
 };
 
@@ -105,9 +112,11 @@ describe(const DroppedObject *object)
 	if (strcmp(type, "table column") == 0)
 		return psprintf("column %s of table %s", object->member, object->table);
 	if (strcmp(type, "table constraint") == 0)
-		return psprintf("constraint %s on table %s", object->member, object->table);
+		return psprintf("constraint %s on table %s", object->member,
+						object->table);
 	if (strcmp(type, "trigger") == 0)
-		return psprintf("trigger %s on table %s", object->member, object->table);
+		return psprintf("trigger %s on table %s", object->member,
+						object->table);
 	/* tables, indexes and other relations: {schema, name} */
 	return psprintf("%s %s", type, object->table ? object->table : "?");
 }
@@ -117,16 +126,19 @@ dropped_objects(int *count)
 {
 	MemoryContext caller_memory = CurrentMemoryContext;
 	SpiSession spi = spi_open();
-	int rc = SPI_execute("SELECT object_type, NULL, original, objid, objsubid,"
-	                     "       address_names[1], address_names[2], address_names[3]"
-	                     "  FROM pg_catalog.pg_event_trigger_dropped_objects()"
-	                     " WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-	                     "    OR object_type OPERATOR(pg_catalog.=) ANY ('{trigger,table constraint}')",
-	                     true, 0);
+	int rc = SPI_execute(
+		"SELECT object_type, NULL, original, objid, objsubid,"
+		"       address_names[1], address_names[2], address_names[3]"
+		"  FROM pg_catalog.pg_event_trigger_dropped_objects()"
+		" WHERE classid OPERATOR(pg_catalog.=) "
+		"'pg_catalog.pg_class'::pg_catalog.regclass"
+		"    OR object_type OPERATOR(pg_catalog.=) ANY ('{trigger,table "
+		"constraint}')",
+		true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "polyref: reading dropped objects failed");
-	DroppedObject *objects =
-		(DroppedObject *) MemoryContextAllocZero(caller_memory, sizeof(DroppedObject) * (SPI_processed + 1));
+	DroppedObject *objects = (DroppedObject *) MemoryContextAllocZero(
+		caller_memory, sizeof(DroppedObject) * (SPI_processed + 1));
 	MemoryContext spi_memory = MemoryContextSwitchTo(caller_memory);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
@@ -135,9 +147,12 @@ dropped_objects(int *count)
 		bool isnull;
 		objects[i].type = SPI_getvalue(tuple, desc, 1);
 		objects[i].description = SPI_getvalue(tuple, desc, 2);
-		objects[i].original = DatumGetBool(SPI_getbinval(tuple, desc, 3, &isnull));
-		objects[i].objid = DatumGetObjectId(SPI_getbinval(tuple, desc, 4, &isnull));
-		objects[i].objsubid = DatumGetInt32(SPI_getbinval(tuple, desc, 5, &isnull));
+		objects[i].original =
+			DatumGetBool(SPI_getbinval(tuple, desc, 3, &isnull));
+		objects[i].objid =
+			DatumGetObjectId(SPI_getbinval(tuple, desc, 4, &isnull));
+		objects[i].objsubid =
+			DatumGetInt32(SPI_getbinval(tuple, desc, 5, &isnull));
 		objects[i].schema = SPI_getvalue(tuple, desc, 6);
 		objects[i].table = SPI_getvalue(tuple, desc, 7);
 		objects[i].member = SPI_getvalue(tuple, desc, 8);
@@ -153,7 +168,8 @@ static const DroppedObject *
 dropped_table(const DroppedObject *objects, int n, Oid relid)
 {
 	for (int i = 0; i < n; i++)
-		if (objects[i].objid == relid && objects[i].objsubid == 0 && strcmp(objects[i].type, "table") == 0)
+		if (objects[i].objid == relid && objects[i].objsubid == 0 &&
+			strcmp(objects[i].type, "table") == 0)
 			return &objects[i];
 	return nullptr;
 }
@@ -164,14 +180,17 @@ table_dropped(const DroppedObject *objects, int n, Oid relid)
 	return dropped_table(objects, n, relid) != nullptr;
 }
 
-/* The table a dropped trigger or table constraint was on, if it still exists. */
+/*
+ * The table a dropped trigger or table constraint was on, if it still exists.
+ */
 static Oid
 owning_table(const DroppedObject *object)
 {
 	if (object->schema == nullptr || object->table == nullptr)
 		return InvalidOid;
 	Oid schema = get_namespace_oid(object->schema, true);
-	return OidIsValid(schema) ? get_relname_relid(object->table, schema) : InvalidOid;
+	return OidIsValid(schema) ? get_relname_relid(object->table, schema)
+							  : InvalidOid;
 }
 
 /*
@@ -187,17 +206,21 @@ may_concern_associations(const DroppedObject *objects, int n)
 	{
 		if (strcmp(objects[i].type, "index") == 0)
 			return true;
-		bool on_table = strcmp(objects[i].type, "trigger") == 0 || strcmp(objects[i].type, "table constraint") == 0;
-		relids[i] = ObjectIdGetDatum(on_table ? owning_table(&objects[i]) : objects[i].objid);
+		bool on_table = strcmp(objects[i].type, "trigger") == 0 ||
+						strcmp(objects[i].type, "table constraint") == 0;
+		relids[i] = ObjectIdGetDatum(on_table ? owning_table(&objects[i])
+											  : objects[i].objid);
 	}
-	Oid types[1] = {OIDARRAYOID};
-	Datum values[1] = {make_array(relids, n, OIDOID)};
+	Oid types[1] = { OIDARRAYOID };
+	Datum values[1] = { make_array(relids, n, OIDOID) };
 	SpiSession spi = spi_open();
-	bool touches = query_latest("SELECT 1 FROM polyref.config_association"
-	                            " WHERE source::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)"
-	                            " UNION ALL SELECT 1 FROM polyref.config_kind"
-	                            " WHERE target::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)",
-	                            1, types, values, config_owner(), 1) > 0;
+	bool touches =
+		query_latest(
+			"SELECT 1 FROM polyref.config_association"
+			" WHERE source::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)"
+			" UNION ALL SELECT 1 FROM polyref.config_kind"
+			" WHERE target::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)",
+			1, types, values, config_owner(), 1) > 0;
 	spi_close(spi);
 	return touches;
 }
@@ -209,22 +232,30 @@ what_was_dropped(const DroppedObject *objects, int n)
 	for (int i = 0; i < n; i++)
 		if (objects[i].original && objects[i].description != nullptr)
 			return objects[i].description;
-	return n > 0 && objects[0].description != nullptr ? objects[0].description : "an object";
+	return n > 0 && objects[0].description != nullptr ? objects[0].description
+													  : "an object";
 }
 
 [[noreturn]] static void
-refuse_drop(const char *what, const char *association, Oid source, const char *needs)
+refuse_drop(const char *what, const char *association, Oid source,
+			const char *needs)
 {
-	ereport(ERROR, (errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-	                errmsg("cannot drop %s because other objects depend on it", what),
-	                errdetail("association %s on table %s depends on %s", association, get_rel_name(source), needs),
-	                errhint("Use DROP ... CASCADE to drop the dependent objects too.")));
+	ereport(
+		ERROR,
+		(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+		 errmsg("cannot drop %s because other objects depend on it", what),
+		 errdetail("association %s on table %s depends on %s", association,
+				   get_rel_name(source), needs),
+		 errhint("Use DROP ... CASCADE to drop the dependent objects too.")));
 }
 
 static void
 forget_dropped_source(const ConfigAssociation *a)
 {
-	/* Its rows are gone with it: delete its configuration, then tidy the targets' triggers. */
+	/*
+	 * Its rows are gone with it: delete its configuration, then tidy the
+	 * targets' triggers.
+	 */
 	int nkinds;
 	ConfigKind *kinds = config_kinds(a->source, a->name, &nkinds);
 	config_delete_association(a->source, a->name);
@@ -232,26 +263,33 @@ forget_dropped_source(const ConfigAssociation *a)
 		reconcile_triggers(kinds[k].target);
 }
 
-/* Every declared association, with its columns (a snapshot before this handler changes any). */
+/*
+ * Every declared association, with its columns (a snapshot before this handler
+ * changes any).
+ */
 static ConfigAssociation *
 all_associations(int *count)
 {
 	MemoryContext caller_memory = CurrentMemoryContext;
 	SpiSession spi = spi_open();
-	uint64 n = query_latest("SELECT source::pg_catalog.oid, association FROM polyref.config_association", 0, nullptr,
-	                        nullptr, config_owner(), 0);
+	uint64 n = query_latest("SELECT source::pg_catalog.oid, association FROM "
+							"polyref.config_association",
+							0, nullptr, nullptr, config_owner(), 0);
 	MemoryContext spi_memory = MemoryContextSwitchTo(caller_memory);
 	Oid *sources = (Oid *) palloc(sizeof(Oid) * (n + 1));
 	char **names = (char **) palloc(sizeof(char *) * (n + 1));
 	for (uint64 i = 0; i < n; i++)
 	{
 		bool isnull;
-		sources[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		names[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		sources[i] = DatumGetObjectId(SPI_getbinval(
+			SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		names[i] =
+			SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
 	}
 	MemoryContextSwitchTo(spi_memory);
 	spi_close(spi);
-	ConfigAssociation *all = (ConfigAssociation *) palloc0(sizeof(ConfigAssociation) * (n + 1));
+	ConfigAssociation *all =
+		(ConfigAssociation *) palloc0(sizeof(ConfigAssociation) * (n + 1));
 	int found = 0;
 	for (uint64 i = 0; i < n; i++)
 		if (config_find_association(sources[i], names[i], &all[found], false))
@@ -289,34 +327,47 @@ check_after_drop(DropBehavior behavior)
 			continue;
 		}
 		const char *source_name = get_rel_name(a->source);
-		const char *missing_column = get_attnum(a->source, a->type_column) == InvalidAttrNumber ? a->type_column
-		                             : get_attnum(a->source, a->id_column) == InvalidAttrNumber ? a->id_column
-		                                                                                       : nullptr;
+		const char *missing_column =
+			get_attnum(a->source, a->type_column) == InvalidAttrNumber
+				? a->type_column
+			: get_attnum(a->source, a->id_column) == InvalidAttrNumber
+				? a->id_column
+				: nullptr;
 		if (missing_column != nullptr)
 		{
 			if (behavior != DROP_CASCADE)
-				refuse_drop(what, a->name, a->source, psprintf("column %s of table %s", missing_column, source_name));
-			ereport(NOTICE, (errmsg("drop cascades to association %s on table %s", a->name, source_name)));
+				refuse_drop(what, a->name, a->source,
+							psprintf("column %s of table %s", missing_column,
+									 source_name));
+			ereport(NOTICE,
+					(errmsg("drop cascades to association %s on table %s",
+							a->name, source_name)));
 			remove_association(a->source, a->name);
 			continue;
 		}
-		Oid id_type = get_atttype(a->source, get_attnum(a->source, a->id_column));
+		Oid id_type =
+			get_atttype(a->source, get_attnum(a->source, a->id_column));
 		int nkinds;
 		ConfigKind *kinds = config_kinds(a->source, a->name, &nkinds);
 		for (int k = 0; k < nkinds; k++)
 		{
 			const char *needs = nullptr;
-			if (const DroppedObject *table = dropped_table(dropped, ndropped, kinds[k].target))
+			if (const DroppedObject *table =
+					dropped_table(dropped, ndropped, kinds[k].target))
 				needs = table->description;
 			else
 			{
 				TargetRef probe{};
-				KeyProblem problem = find_target_key(&probe, kinds[k].target, kinds[k].key_column, id_type);
+				KeyProblem problem = find_target_key(
+					&probe, kinds[k].target, kinds[k].key_column, id_type);
 				if (problem == KeyProblem::NoColumn)
-					needs = psprintf("column %s of table %s", kinds[k].key_column, get_rel_name(kinds[k].target));
+					needs =
+						psprintf("column %s of table %s", kinds[k].key_column,
+								 get_rel_name(kinds[k].target));
 				else if (problem == KeyProblem::NotUnique)
-					needs = psprintf("a unique index on column %s of table %s", kinds[k].key_column,
-					                 get_rel_name(kinds[k].target));
+					needs = psprintf("a unique index on column %s of table %s",
+									 kinds[k].key_column,
+									 get_rel_name(kinds[k].target));
 			}
 			if (needs == nullptr)
 				continue;
@@ -337,14 +388,20 @@ check_after_drop(DropBehavior behavior)
 		if (!OidIsValid(relid) || table_dropped(dropped, ndropped, relid))
 			continue;
 		if (trigger_required(relid, dropped[d].member))
-			ereport(ERROR, (errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-			                errmsg("cannot drop trigger %s on table %s because polyref requires it", dropped[d].member,
-			                       dropped[d].table),
-			                errhint("Use polyref.undeclare() or polyref.drop_target() to remove an association.")));
+			ereport(ERROR,
+					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					 errmsg("cannot drop trigger %s on table %s because "
+							"polyref requires it",
+							dropped[d].member, dropped[d].table),
+					 errhint("Use polyref.undeclare() or polyref.drop_target() "
+							 "to remove an association.")));
 	}
 }
 
-/* DROP TABLE of a partition of a declared target: refused unless CASCADE, as natively. */
+/*
+ * DROP TABLE of a partition of a declared target: refused unless CASCADE, as
+ * natively.
+ */
 static void
 check_before_drop_table(DropStmt *stmt)
 {
@@ -367,13 +424,16 @@ check_before_drop_table(DropStmt *stmt)
 			if (!config_targets(&touching[i], target))
 				continue;
 			if (stmt->behavior != DROP_CASCADE)
-				refuse_drop(psprintf("table %s", get_rel_name(relid)), touching[i].name, touching[i].source,
-				            psprintf("table %s", get_rel_name(relid)));
+				refuse_drop(psprintf("table %s", get_rel_name(relid)),
+							touching[i].name, touching[i].source,
+							psprintf("table %s", get_rel_name(relid)));
 			int nkinds;
-			ConfigKind *kinds = config_kinds(touching[i].source, touching[i].name, &nkinds);
+			ConfigKind *kinds =
+				config_kinds(touching[i].source, touching[i].name, &nkinds);
 			for (int k = 0; k < nkinds; k++)
 				if (kinds[k].target == target)
-					remove_kind(touching[i].source, touching[i].name, kinds[k].kind, target);
+					remove_kind(touching[i].source, touching[i].name,
+								kinds[k].kind, target);
 		}
 	}
 }
@@ -389,23 +449,32 @@ follow_column_rename(RenameStmt *stmt)
 	Oid relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 	if (!OidIsValid(relid))
 		return;
-	Oid types[3] = {OIDOID, NAMEOID, NAMEOID};
-	Datum values[3] = {ObjectIdGetDatum(relid), DirectFunctionCall1(namein, CStringGetDatum(stmt->subname)),
-	                   DirectFunctionCall1(namein, CStringGetDatum(stmt->newname))};
+	Oid types[3] = { OIDOID, NAMEOID, NAMEOID };
+	Datum values[3] = {
+		ObjectIdGetDatum(relid),
+		DirectFunctionCall1(namein, CStringGetDatum(stmt->subname)),
+		DirectFunctionCall1(namein, CStringGetDatum(stmt->newname))
+	};
 	SpiSession spi = spi_open();
 	config_write("UPDATE polyref.config_association SET type_column = $3"
-	             " WHERE source::pg_catalog.oid OPERATOR(pg_catalog.=) $1 AND type_column OPERATOR(pg_catalog.=) $2",
-	             3, types, values);
+				 " WHERE source::pg_catalog.oid OPERATOR(pg_catalog.=) $1 AND "
+				 "type_column OPERATOR(pg_catalog.=) $2",
+				 3, types, values);
 	config_write("UPDATE polyref.config_association SET id_column = $3"
-	             " WHERE source::pg_catalog.oid OPERATOR(pg_catalog.=) $1 AND id_column OPERATOR(pg_catalog.=) $2",
-	             3, types, values);
+				 " WHERE source::pg_catalog.oid OPERATOR(pg_catalog.=) $1 AND "
+				 "id_column OPERATOR(pg_catalog.=) $2",
+				 3, types, values);
 	config_write("UPDATE polyref.config_kind SET key_column = $3"
-	             " WHERE target::pg_catalog.oid OPERATOR(pg_catalog.=) $1 AND key_column OPERATOR(pg_catalog.=) $2",
-	             3, types, values);
+				 " WHERE target::pg_catalog.oid OPERATOR(pg_catalog.=) $1 AND "
+				 "key_column OPERATOR(pg_catalog.=) $2",
+				 3, types, values);
 	spi_close(spi);
 }
 
-/* Resolves every kind's key against its id column again (42804 refuses the change). */
+/*
+ * Resolves every kind's key against its id column again (42804 refuses the
+ * change).
+ */
 static void
 recheck_types(Oid relid)
 {
@@ -416,21 +485,30 @@ recheck_types(Oid relid)
 	ConfigAssociation *touching = config_associations_touching(relid, &n);
 	for (int i = 0; i < n; i++)
 	{
-		AttrNumber type_attnum = get_attnum(touching[i].source, touching[i].type_column);
-		classify_kind_column(getBaseType(get_atttype(touching[i].source, type_attnum)), touching[i].type_column,
-		                     touching[i].source);
+		AttrNumber type_attnum =
+			get_attnum(touching[i].source, touching[i].type_column);
+		classify_kind_column(
+			getBaseType(get_atttype(touching[i].source, type_attnum)),
+			touching[i].type_column, touching[i].source);
 		int nkinds;
-		ConfigKind *kinds = config_kinds(touching[i].source, touching[i].name, &nkinds);
-		Oid id_type = get_atttype(touching[i].source, get_attnum(touching[i].source, touching[i].id_column));
+		ConfigKind *kinds =
+			config_kinds(touching[i].source, touching[i].name, &nkinds);
+		Oid id_type =
+			get_atttype(touching[i].source,
+						get_attnum(touching[i].source, touching[i].id_column));
 		for (int k = 0; k < nkinds; k++)
 		{
 			TargetRef probe{};
-			resolve_target_key(&probe, kinds[k].target, kinds[k].key_column, id_type, touching[i].name);
+			resolve_target_key(&probe, kinds[k].target, kinds[k].key_column,
+							   id_type, touching[i].name);
 		}
 	}
 }
 
-/* ATTACH PARTITION to a validated source: the partition's rows must satisfy it (23503). */
+/*
+ * ATTACH PARTITION to a validated source: the partition's rows must satisfy it
+ * (23503).
+ */
 static void
 validate_attached(Oid parent, Oid partition)
 {
@@ -444,7 +522,8 @@ validate_attached(Oid parent, Oid partition)
 	for (int i = 0; i < n; i++)
 	{
 		Association *a = catalog_find(catalog, source, touching[i].name);
-		if (a == nullptr || touching[i].source != source || !touching[i].validated)
+		if (a == nullptr || touching[i].source != source ||
+			!touching[i].validated)
 			continue;
 		/*
 		 * ADD FOREIGN KEY's lock on every target (each partition of a
@@ -453,7 +532,8 @@ validate_attached(Oid parent, Oid partition)
 		 * row can go between the check and the commit.
 		 */
 		for (int t = 0; t < a->ntargets; t++)
-			(void) find_all_inheritors(a->targets[t]->relid, ShareRowExclusiveLock, NULL);
+			(void) find_all_inheritors(a->targets[t]->relid,
+									   ShareRowExclusiveLock, NULL);
 		ViolationScope scope;
 		scope.scan_relid = partition;
 		validate_rows(a, scope);
@@ -467,14 +547,18 @@ struct FirstReference
 };
 
 static void
-remember_reference(Datum, Datum, const char *, const char *id, Oid, void *context)
+remember_reference(Datum, Datum, const char *, const char *id, Oid,
+				   void *context)
 {
 	FirstReference *first = (FirstReference *) context;
 	if (!first->found)
-		*first = FirstReference{true, id ? pstrdup(id) : nullptr};
+		*first = FirstReference{ true, id ? pstrdup(id) : nullptr };
 }
 
-/* DETACH PARTITION from a target: refused while rows reference the keys it takes away (23503). */
+/*
+ * DETACH PARTITION from a target: refused while rows reference the keys it
+ * takes away (23503).
+ */
 static void
 check_detached(Oid parent, Oid partition)
 {
@@ -482,27 +566,39 @@ check_detached(Oid parent, Oid partition)
 	if (!OidIsValid(target))
 		return;
 	CommandCounterIncrement();
-	const McxtVector<TargetRef *> *targets = catalog_targets_on(catalog_current(), target);
+	const McxtVector<TargetRef *> *targets =
+		catalog_targets_on(catalog_current(), target);
 	if (targets != nullptr)
 		for (TargetRef *ref : *targets)
 		{
-			/* As natively, the referencing tables are locked out until the detach commits. */
+			/*
+			 * As natively, the referencing tables are locked out until the
+			 * detach commits.
+			 */
 			LockRelationOid(ref->association->source, AccessExclusiveLock);
 			if (!ref->association->validated)
 				continue;
 			ViolationScope scope;
 			scope.only_target = ref;
 			FirstReference first{};
-			find_violations(ref->association, scope, 1, remember_reference, &first);
+			find_violations(ref->association, scope, 1, remember_reference,
+							&first);
 			if (first.found)
-				ereport(ERROR, (errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				                errmsg("removing partition \"%s\" violates foreign key constraint \"%s\"",
-				                       get_rel_name(partition), ref->association->name),
-				                errdetail("Key (%s)=(%s) is still referenced from table \"%s\".",
-				                          get_attname(ref->relid, ref->key_attnum, false), first.id,
-				                          get_rel_name(ref->association->source))));
+				ereport(
+					ERROR,
+					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+					 errmsg("removing partition \"%s\" violates foreign key "
+							"constraint \"%s\"",
+							get_rel_name(partition), ref->association->name),
+					 errdetail(
+						 "Key (%s)=(%s) is still referenced from table \"%s\".",
+						 get_attname(ref->relid, ref->key_attnum, false),
+						 first.id, get_rel_name(ref->association->source))));
 		}
-	/* The detached table keeps no polyref trigger of its own (PostgreSQL drops the cloned ones). */
+	/*
+	 * The detached table keeps no polyref trigger of its own (PostgreSQL drops
+	 * the cloned ones).
+	 */
 	reconcile_triggers(partition);
 }
 
@@ -524,7 +620,8 @@ after_alter_table(AlterTableStmt *stmt)
 			case AT_AttachPartition:
 			case AT_DetachPartition:
 			{
-				Oid partition = RangeVarGetRelid(((PartitionCmd *) cmd->def)->name, NoLock, true);
+				Oid partition = RangeVarGetRelid(
+					((PartitionCmd *) cmd->def)->name, NoLock, true);
 				if (!OidIsValid(partition))
 					break;
 				if (cmd->subtype == AT_AttachPartition)
@@ -543,7 +640,10 @@ after_alter_table(AlterTableStmt *stmt)
 	}
 }
 
-/* CREATE TABLE ... PARTITION OF a target (at any depth): the new partition needs a TRUNCATE guard. */
+/*
+ * CREATE TABLE ... PARTITION OF a target (at any depth): the new partition
+ * needs a TRUNCATE guard.
+ */
 static void
 after_create_table(CreateStmt *stmt)
 {
@@ -561,7 +661,9 @@ using namespace polyref;
 POLYREF_FUNCTION(polyref_on_ddl_command_start)
 {
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		elog(ERROR, "polyref.on_ddl_command_start: not fired by event trigger manager");
+		elog(
+			ERROR,
+			"polyref.on_ddl_command_start: not fired by event trigger manager");
 	Node *parsetree = ((EventTriggerData *) fcinfo->context)->parsetree;
 	if (parsetree != nullptr && IsA(parsetree, DropStmt))
 		check_before_drop_table((DropStmt *) parsetree);
@@ -572,18 +674,21 @@ POLYREF_FUNCTION(polyref_on_sql_drop)
 {
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		elog(ERROR, "polyref.on_sql_drop: not fired by event trigger manager");
-	check_after_drop(drop_behavior(((EventTriggerData *) fcinfo->context)->parsetree));
+	check_after_drop(
+		drop_behavior(((EventTriggerData *) fcinfo->context)->parsetree));
 	PG_RETURN_VOID();
 }
 
 POLYREF_FUNCTION(polyref_on_ddl_command_end)
 {
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		elog(ERROR, "polyref.on_ddl_command_end: not fired by event trigger manager");
+		elog(ERROR,
+			 "polyref.on_ddl_command_end: not fired by event trigger manager");
 	Node *parsetree = ((EventTriggerData *) fcinfo->context)->parsetree;
 	if (parsetree == nullptr)
 		PG_RETURN_VOID();
-	if (IsA(parsetree, RenameStmt) && ((RenameStmt *) parsetree)->renameType == OBJECT_COLUMN)
+	if (IsA(parsetree, RenameStmt) &&
+		((RenameStmt *) parsetree)->renameType == OBJECT_COLUMN)
 		follow_column_rename((RenameStmt *) parsetree);
 	else if (IsA(parsetree, AlterTableStmt))
 		after_alter_table((AlterTableStmt *) parsetree);

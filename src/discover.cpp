@@ -29,12 +29,17 @@ is_vowel(char c)
 	return strchr("aeiouAEIOU", c) != nullptr;
 }
 
-/* English plural as Rails' and Laravel's inflectors give it for ordinary nouns. */
+/*
+ * English plural as Rails' and Laravel's inflectors give it for ordinary nouns.
+ */
 static void
 append_plural(StringInfo out, const char *word)
 {
-	static const char *const irregular[][2] = {{"person", "people"}, {"Person", "People"}, {"child", "children"},
-	                                           {"Child", "Children"}, {"man", "men"},       {"woman", "women"}};
+	static const char *const irregular[][2] = {
+		{ "person", "people" },  { "Person", "People" },
+		{ "child", "children" }, { "Child", "Children" },
+		{ "man", "men" },        { "woman", "women" }
+	};
 	size_t len = strlen(word);
 	for (const auto &pair : irregular)
 	{
@@ -53,7 +58,8 @@ append_plural(StringInfo out, const char *word)
 		appendBinaryStringInfo(out, word, (int) (len - 1));
 		appendStringInfoString(out, "ies");
 	}
-	else if (last == 's' || last == 'x' || last == 'z' || (last == 'h' && (before == 'c' || before == 's')))
+	else if (last == 's' || last == 'x' || last == 'z' ||
+			 (last == 'h' && (before == 'c' || before == 's')))
 	{
 		appendStringInfoString(out, word);
 		appendStringInfoString(out, "es");
@@ -65,7 +71,10 @@ append_plural(StringInfo out, const char *word)
 	}
 }
 
-/* BlogPost -> blog_post, HTMLPage -> html_page, Admin::BlogPost -> admin_blog_post. */
+/*
+ * BlogPost -> blog_post, HTMLPage -> html_page, Admin::BlogPost ->
+ * admin_blog_post.
+ */
 static char *
 underscore(const char *name)
 {
@@ -84,7 +93,8 @@ underscore(const char *name)
 		{
 			unsigned char prev = (unsigned char) p[-1];
 			unsigned char next = (unsigned char) p[1];
-			if (islower(prev) || isdigit(prev) || (isupper(prev) && islower(next)))
+			if (islower(prev) || isdigit(prev) ||
+				(isupper(prev) && islower(next)))
 				appendStringInfoChar(&out, '_');
 		}
 		appendStringInfoChar(&out, (char) tolower(c));
@@ -92,12 +102,16 @@ underscore(const char *name)
 	return out.data;
 }
 
-/* The part after the last separator ("App\Models\Post" -> "Post", "Admin::Post" -> "Post"). */
+/*
+ * The part after the last separator ("App\Models\Post" -> "Post", "Admin::Post"
+ * -> "Post").
+ */
 static const char *
 basename_of(const char *name, const char *separator)
 {
 	const char *base = name;
-	for (const char *p = strstr(name, separator); p; p = strstr(p + 1, separator))
+	for (const char *p = strstr(name, separator); p;
+		 p = strstr(p + 1, separator))
 		base = p + strlen(separator);
 	return base;
 }
@@ -149,40 +163,56 @@ struct ColumnPair
 	char *id_column;
 };
 
-/* Tables the caller may read, with a kind/id pair no association declares yet. */
+/*
+ * Tables the caller may read, with a kind/id pair no association declares yet.
+ */
 static const char *const pairs_query =
-	"SELECT c.oid, m.association, t.attname::pg_catalog.text, i.attname::pg_catalog.text"
+	"SELECT c.oid, m.association, t.attname::pg_catalog.text, "
+	"i.attname::pg_catalog.text"
 	"  FROM pg_catalog.pg_class c"
-	"  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
-	"  JOIN pg_catalog.pg_attribute t ON t.attrelid OPERATOR(pg_catalog.=) c.oid"
+	"  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) "
+	"c.relnamespace"
+	"  JOIN pg_catalog.pg_attribute t ON t.attrelid OPERATOR(pg_catalog.=) "
+	"c.oid"
 	"   AND t.attnum OPERATOR(pg_catalog.>) 0 AND NOT t.attisdropped"
-	" CROSS JOIN LATERAL (SELECT pg_catalog.substring(t.attname::pg_catalog.text, '^(.+)_(?:type|kind|model)$'),"
+	" CROSS JOIN LATERAL (SELECT "
+	"pg_catalog.substring(t.attname::pg_catalog.text, "
+	"'^(.+)_(?:type|kind|model)$'),"
 	"                            '_id'"
 	"                     UNION ALL"
-	"                     SELECT pg_catalog.substring(t.attname::pg_catalog.text, '^(.+[^_])Type$'), 'Id')"
+	"                     SELECT "
+	"pg_catalog.substring(t.attname::pg_catalog.text, '^(.+[^_])Type$'), 'Id')"
 	"       AS m(association, id_suffix)"
-	"  JOIN pg_catalog.pg_attribute i ON i.attrelid OPERATOR(pg_catalog.=) c.oid"
+	"  JOIN pg_catalog.pg_attribute i ON i.attrelid OPERATOR(pg_catalog.=) "
+	"c.oid"
 	"   AND i.attnum OPERATOR(pg_catalog.>) 0 AND NOT i.attisdropped"
-	"   AND i.attname::pg_catalog.text OPERATOR(pg_catalog.=) (m.association OPERATOR(pg_catalog.||) m.id_suffix)"
+	"   AND i.attname::pg_catalog.text OPERATOR(pg_catalog.=) (m.association "
+	"OPERATOR(pg_catalog.||) m.id_suffix)"
 	" WHERE m.association IS NOT NULL"
-	"   AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}') AND NOT c.relispartition"
-	"   AND ($1 IS NULL AND n.nspname OPERATOR(pg_catalog.<>) ALL ('{pg_catalog,information_schema,polyref}')"
-	"        AND n.nspname::pg_catalog.text NOT LIKE 'pg\\_toast%' AND n.nspname::pg_catalog.text NOT LIKE 'pg\\_temp%'"
+	"   AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}') AND NOT "
+	"c.relispartition"
+	"   AND ($1 IS NULL AND n.nspname OPERATOR(pg_catalog.<>) ALL "
+	"('{pg_catalog,information_schema,polyref}')"
+	"        AND n.nspname::pg_catalog.text NOT LIKE 'pg\\_toast%' AND "
+	"n.nspname::pg_catalog.text NOT LIKE 'pg\\_temp%'"
 	"        OR n.nspname::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($1))"
 	"   AND pg_catalog.has_table_privilege(c.oid, 'SELECT')"
 	"   AND NOT EXISTS (SELECT 1 FROM polyref.associations a"
-	"                    WHERE a.source OPERATOR(pg_catalog.=) c.oid::pg_catalog.regclass"
+	"                    WHERE a.source OPERATOR(pg_catalog.=) "
+	"c.oid::pg_catalog.regclass"
 	"                      AND a.type_column OPERATOR(pg_catalog.=) t.attname)"
-	" ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\", m.association COLLATE \"C\"";
+	" ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\", m.association "
+	"COLLATE \"C\"";
 
 static ColumnPair *
 find_pairs(Datum schemas, bool schemas_null, int *count)
 {
 	MemoryContext caller_memory = CurrentMemoryContext;
-	Oid types[1] = {TEXTARRAYOID};
-	Datum values[1] = {schemas};
-	char nulls[1] = {schemas_null ? 'n' : ' '};
-	if (SPI_execute_with_args(pairs_query, 1, types, values, nulls, true, 0) != SPI_OK_SELECT)
+	Oid types[1] = { TEXTARRAYOID };
+	Datum values[1] = { schemas };
+	char nulls[1] = { schemas_null ? 'n' : ' ' };
+	if (SPI_execute_with_args(pairs_query, 1, types, values, nulls, true, 0) !=
+		SPI_OK_SELECT)
 		elog(ERROR, "polyref: reading column pairs failed");
 	uint64 n = SPI_processed;
 	SPITupleTable *rows = SPI_tuptable;
@@ -193,13 +223,16 @@ find_pairs(Datum schemas, bool schemas_null, int *count)
 	{
 		bool isnull;
 		ColumnPair *pair = &pairs[kept];
-		pair->source = DatumGetObjectId(SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull));
+		pair->source = DatumGetObjectId(
+			SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull));
 		pair->association = SPI_getvalue(rows->vals[i], rows->tupdesc, 2);
 		pair->type_column = SPI_getvalue(rows->vals[i], rows->tupdesc, 3);
 		pair->id_column = SPI_getvalue(rows->vals[i], rows->tupdesc, 4);
 		/* Only kind columns polyref can enforce. */
-		Oid type = getBaseType(get_atttype(pair->source, get_attnum(pair->source, pair->type_column)));
-		if (type == TEXTOID || type == VARCHAROID || type_is_enum(type) || IsBinaryCoercible(type, TEXTOID))
+		Oid type = getBaseType(get_atttype(
+			pair->source, get_attnum(pair->source, pair->type_column)));
+		if (type == TEXTOID || type == VARCHAROID || type_is_enum(type) ||
+			IsBinaryCoercible(type, TEXTOID))
 			kept++;
 	}
 	MemoryContextSwitchTo(spi_memory);
@@ -218,7 +251,10 @@ single_column_index(Oid index)
 	return single;
 }
 
-/* A table the caller may read, with a single-column primary key, for this kind; InvalidOid if none. */
+/*
+ * A table the caller may read, with a single-column primary key, for this kind;
+ * InvalidOid if none.
+ */
 static Oid
 find_target(const char *kind, Oid source)
 {
@@ -233,8 +269,9 @@ find_target(const char *kind, Oid source)
 		if (!OidIsValid(relid))
 			continue;
 		char relkind = get_rel_relkind(relid);
-		if ((relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE) ||
-		    pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		if ((relkind != RELKIND_RELATION &&
+			 relkind != RELKIND_PARTITIONED_TABLE) ||
+			pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 			continue;
 		Relation rel = table_open(relid, AccessShareLock);
 		Oid pk_index = RelationGetPrimaryKeyIndex(rel);
@@ -248,12 +285,15 @@ find_target(const char *kind, Oid source)
 static int64
 count_query(const char *sql, const char *kind)
 {
-	Oid types[1] = {TEXTOID};
-	Datum values[1] = {CStringGetTextDatum(kind)};
-	if (SPI_execute_with_args(sql, 1, types, values, NULL, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+	Oid types[1] = { TEXTOID };
+	Datum values[1] = { CStringGetTextDatum(kind) };
+	if (SPI_execute_with_args(sql, 1, types, values, NULL, true, 0) !=
+			SPI_OK_SELECT ||
+		SPI_processed != 1)
 		elog(ERROR, "polyref: counting rows failed");
 	bool isnull;
-	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+									   SPI_tuptable->tupdesc, 1, &isnull));
 }
 
 struct KindFound
@@ -272,8 +312,9 @@ read_kinds(const ColumnPair *pair, int *count)
 	const char *source = qualified_relation(pair->source);
 	const char *type_column = quote_identifier(pair->type_column);
 	const char *id_column = quote_identifier(pair->id_column);
-	char *sql = psprintf("SELECT DISTINCT x.%s::pg_catalog.text COLLATE \"C\" FROM %s x WHERE x.%s IS NOT NULL ORDER BY 1",
-	                     type_column, source, type_column);
+	char *sql = psprintf("SELECT DISTINCT x.%s::pg_catalog.text COLLATE \"C\" "
+						 "FROM %s x WHERE x.%s IS NOT NULL ORDER BY 1",
+						 type_column, source, type_column);
 	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "polyref: reading kinds failed");
 	uint64 n = SPI_processed;
@@ -284,24 +325,33 @@ read_kinds(const ColumnPair *pair, int *count)
 		kinds[i].kind = SPI_getvalue(rows->vals[i], rows->tupdesc, 1);
 	MemoryContextSwitchTo(spi_memory);
 
-	const char *of_kind = psprintf("FROM %s x WHERE x.%s::pg_catalog.text OPERATOR(pg_catalog.=) $1", source, type_column);
+	const char *of_kind = psprintf(
+		"FROM %s x WHERE x.%s::pg_catalog.text OPERATOR(pg_catalog.=) $1",
+		source, type_column);
 	for (uint64 i = 0; i < n; i++)
 	{
 		KindFound *k = &kinds[i];
 		k->target = find_target(k->kind, pair->source);
-		k->rows = count_query(psprintf("SELECT pg_catalog.count(*) %s", of_kind), k->kind);
+		k->rows = count_query(
+			psprintf("SELECT pg_catalog.count(*) %s", of_kind), k->kind);
 		if (!OidIsValid(k->target))
 		{
 			k->orphans = k->rows;
 			continue;
 		}
-		/* Compared as text: what the types are does not matter for a proposal. */
+		/*
+		 * Compared as text: what the types are does not matter for a proposal.
+		 */
 		const char *key = quote_identifier(primary_key_column(k->target));
-		k->orphans = count_query(psprintf("SELECT pg_catalog.count(*) %s AND x.%s IS NOT NULL AND NOT EXISTS"
-		                                  " (SELECT 1 FROM %s t WHERE t.%s::pg_catalog.text OPERATOR(pg_catalog.=)"
-		                                  " x.%s::pg_catalog.text)",
-		                                  of_kind, id_column, qualified_relation(k->target), key, id_column),
-		                         k->kind);
+		k->orphans =
+			count_query(psprintf("SELECT pg_catalog.count(*) %s AND x.%s IS "
+								 "NOT NULL AND NOT EXISTS"
+								 " (SELECT 1 FROM %s t WHERE "
+								 "t.%s::pg_catalog.text OPERATOR(pg_catalog.=)"
+								 " x.%s::pg_catalog.text)",
+								 of_kind, id_column,
+								 qualified_relation(k->target), key, id_column),
+						k->kind);
 	}
 	*count = (int) n;
 	return kinds;
@@ -321,22 +371,30 @@ declaration(const ColumnPair *pair, const KindFound *kinds, int n)
 		orphans |= kinds[i].orphans > 0;
 		if (!OidIsValid(kinds[i].target))
 			continue;
-		appendStringInfo(&targets, "%s%s", mapped ? ", " : "", quote_literal_cstr(qualified_relation(kinds[i].target)));
-		appendStringInfo(&labels, "%s%s", mapped ? ", " : "", quote_literal_cstr(kinds[i].kind));
+		appendStringInfo(
+			&targets, "%s%s", mapped ? ", " : "",
+			quote_literal_cstr(qualified_relation(kinds[i].target)));
+		appendStringInfo(&labels, "%s%s", mapped ? ", " : "",
+						 quote_literal_cstr(kinds[i].kind));
 		mapped++;
 	}
 	StringInfoData call;
 	initStringInfo(&call);
-	appendStringInfo(&call, "SELECT polyref.declare(%s, %s", quote_literal_cstr(qualified_relation(pair->source)),
-	                 quote_literal_cstr(pair->association));
+	appendStringInfo(&call, "SELECT polyref.declare(%s, %s",
+					 quote_literal_cstr(qualified_relation(pair->source)),
+					 quote_literal_cstr(pair->association));
 	if (mapped > 0)
-		appendStringInfo(&call, ", targets => ARRAY[%s]::regclass[], kinds => ARRAY[%s]", targets.data, labels.data);
+		appendStringInfo(
+			&call, ", targets => ARRAY[%s]::regclass[], kinds => ARRAY[%s]",
+			targets.data, labels.data);
 	char *default_type = psprintf("%s_type", pair->association);
 	char *default_id = psprintf("%s_id", pair->association);
 	if (strcmp(pair->type_column, default_type) != 0)
-		appendStringInfo(&call, ", type_column => %s", quote_literal_cstr(pair->type_column));
+		appendStringInfo(&call, ", type_column => %s",
+						 quote_literal_cstr(pair->type_column));
 	if (strcmp(pair->id_column, default_id) != 0)
-		appendStringInfo(&call, ", id_column => %s", quote_literal_cstr(pair->id_column));
+		appendStringInfo(&call, ", id_column => %s",
+						 quote_literal_cstr(pair->id_column));
 	if (orphans)
 		appendStringInfoString(&call, ", validate => false");
 	appendStringInfoString(&call, ");");
@@ -354,7 +412,9 @@ POLYREF_FUNCTION(polyref_discover)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "polyref: SPI_connect failed");
 	int npairs;
-	ColumnPair *pairs = find_pairs(PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0), PG_ARGISNULL(0), &npairs);
+	ColumnPair *pairs =
+		find_pairs(PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0),
+				   PG_ARGISNULL(0), &npairs);
 	for (int p = 0; p < npairs; p++)
 	{
 		int nkinds;
@@ -362,17 +422,24 @@ POLYREF_FUNCTION(polyref_discover)
 		char *call = declaration(&pairs[p], kinds, nkinds);
 		for (int k = 0; k < nkinds; k++)
 		{
-			Datum values[9] = {ObjectIdGetDatum(pairs[p].source),
-			                   CStringGetTextDatum(pairs[p].association),
-			                   DirectFunctionCall1(namein, CStringGetDatum(pairs[p].type_column)),
-			                   DirectFunctionCall1(namein, CStringGetDatum(pairs[p].id_column)),
-			                   CStringGetTextDatum(kinds[k].kind),
-			                   ObjectIdGetDatum(kinds[k].target),
-			                   Int64GetDatum(kinds[k].rows),
-			                   Int64GetDatum(kinds[k].orphans),
-			                   CStringGetTextDatum(call)};
-			bool nulls[9] = {false, false, false, false, false, !OidIsValid(kinds[k].target), false, false, false};
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			Datum values[9] = {
+				ObjectIdGetDatum(pairs[p].source),
+				CStringGetTextDatum(pairs[p].association),
+				DirectFunctionCall1(namein,
+									CStringGetDatum(pairs[p].type_column)),
+				DirectFunctionCall1(namein,
+									CStringGetDatum(pairs[p].id_column)),
+				CStringGetTextDatum(kinds[k].kind),
+				ObjectIdGetDatum(kinds[k].target),
+				Int64GetDatum(kinds[k].rows),
+				Int64GetDatum(kinds[k].orphans),
+				CStringGetTextDatum(call)
+			};
+			bool nulls[9] = { false, false, false,
+							  false, false, !OidIsValid(kinds[k].target),
+							  false, false, false };
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values,
+								 nulls);
 		}
 	}
 	SPI_finish();

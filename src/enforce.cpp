@@ -28,26 +28,36 @@ static TriggerData *
 row_trigger_data(FunctionCallInfo fcinfo, const char *function)
 {
 	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-		                errmsg("function \"%s\" was not called by trigger manager", function)));
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by trigger manager",
+						function)));
 	TriggerData *td = (TriggerData *) fcinfo->context;
-	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
-		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-		                errmsg("function \"%s\" must be fired AFTER ROW", function)));
+	if (!TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be fired AFTER ROW", function)));
 	return td;
 }
 
 static bool
-column_unchanged(Relation rel, TupleTableSlot *old_row, TupleTableSlot *new_row, AttrNumber attnum)
+column_unchanged(Relation rel, TupleTableSlot *old_row, TupleTableSlot *new_row,
+				 AttrNumber attnum)
 {
 	bool old_null, new_null;
 	Datum old_value = slot_getattr(old_row, attnum, &old_null);
 	Datum new_value = slot_getattr(new_row, attnum, &new_null);
 	if (old_null || new_null)
 		return old_null && new_null;
-	/* Bytewise, as RI_FKey_pk_upd_check_required: a change a cascade must carry counts. */
-	Form_pg_attribute attribute = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
-	return datum_image_eq(old_value, new_value, attribute->attbyval, attribute->attlen);
+	/*
+	 * Bytewise, as RI_FKey_pk_upd_check_required: a change a cascade must carry
+	 * counts.
+	 */
+	Form_pg_attribute attribute =
+		TupleDescAttr(RelationGetDescr(rel), attnum - 1);
+	return datum_image_eq(old_value, new_value, attribute->attbyval,
+						  attribute->attlen);
 }
 
 static bool
@@ -58,7 +68,8 @@ inserted_by_this_transaction(TupleTableSlot *row)
 #else
 	bool isnull;
 	Datum xmin = slot_getsysattr(row, MinTransactionIdAttributeNumber, &isnull);
-	return !isnull && TransactionIdIsCurrentTransactionId(DatumGetTransactionId(xmin));
+	return !isnull &&
+		   TransactionIdIsCurrentTransactionId(DatumGetTransactionId(xmin));
 #endif
 }
 
@@ -79,27 +90,36 @@ check_new_reference(Catalog *catalog, Association *a, TriggerData *td)
 		 * inserted by this transaction: its INSERT check will find that
 		 * version dead and pass, so this one must look.
 		 */
-		SourceColumns columns = source_columns_in(catalog, a, RelationGetRelid(rel));
+		SourceColumns columns =
+			source_columns_in(catalog, a, RelationGetRelid(rel));
 		if (!inserted_by_this_transaction(td->tg_trigslot) &&
-		    column_unchanged(rel, td->tg_trigslot, row, columns.type_attnum) &&
-		    column_unchanged(rel, td->tg_trigslot, row, columns.id_attnum))
+			column_unchanged(rel, td->tg_trigslot, row, columns.type_attnum) &&
+			column_unchanged(rel, td->tg_trigslot, row, columns.id_attnum))
 			return;
 	}
-	/* A version deleted or updated since is checked by its successor's event, if any. */
+	/*
+	 * A version deleted or updated since is checked by its successor's event,
+	 * if any.
+	 */
 	if (!table_tuple_satisfies_snapshot(rel, row, SnapshotSelf))
 		return;
-	check_row_reference(catalog, a, rel, row, KeyCheck::MayWait, GetCurrentSubTransactionId());
+	check_row_reference(catalog, a, rel, row, KeyCheck::MayWait,
+						GetCurrentSubTransactionId());
 }
 
 /* ------------------------------------------------------------------------
  * Target side
  */
 
-/* Where the target's key column is in the relation the event is on (the table or a partition). */
+/*
+ * Where the target's key column is in the relation the event is on (the table
+ * or a partition).
+ */
 static AttrNumber
 key_attnum_in(Catalog *catalog, TargetRef *target, TriggerData *td)
 {
-	return catalog_attnum_in(catalog, target->relid, target->key_attnum, RelationGetRelid(td->tg_relation));
+	return catalog_attnum_in(catalog, target->relid, target->key_attnum,
+							 RelationGetRelid(td->tg_relation));
 }
 
 /* The old key when this event removes it from the target, or false. */
@@ -108,7 +128,8 @@ removed_key(Catalog *catalog, TargetRef *target, TriggerData *td, Datum *key)
 {
 	Relation rel = td->tg_relation;
 	AttrNumber key_attnum = key_attnum_in(catalog, target, td);
-	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event) && column_unchanged(rel, td->tg_trigslot, td->tg_newslot, key_attnum))
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event) &&
+		column_unchanged(rel, td->tg_trigslot, td->tg_newslot, key_attnum))
 		return false;
 	bool isnull;
 	*key = slot_getattr(td->tg_trigslot, key_attnum, &isnull);
@@ -120,8 +141,9 @@ still_referenced(TargetRef *target, Datum key)
 {
 	Datum values[4];
 	source_plan_params(target, &key, nullptr, values);
-	return run_plan(source_plan(target, SourceStatement::Referencing), target->association->source_owner, values,
-	                nullptr, true, 1) > 0;
+	return run_plan(source_plan(target, SourceStatement::Referencing),
+					target->association->source_owner, values, nullptr, true,
+					1) > 0;
 }
 
 /*
@@ -132,14 +154,17 @@ static void
 check_key_removal(TargetRef *target, TriggerData *td, Datum key)
 {
 	SpiSession spi = spi_open();
-	if (run_plan(key_exists_plan(target), target->owner, &key, nullptr, true, 1) == 0 && still_referenced(target, key))
+	if (run_plan(key_exists_plan(target), target->owner, &key, nullptr, true,
+				 1) == 0 &&
+		still_referenced(target, key))
 		report_still_referenced(target, td->tg_relation, key);
 	spi_close(spi);
 }
 
 /* RESTRICT, CASCADE, SET NULL, SET DEFAULT: at the end of the statement. */
 static void
-apply_action(Catalog *catalog, TargetRef *target, TriggerData *td, Action action, Datum key)
+apply_action(Catalog *catalog, TargetRef *target, TriggerData *td,
+			 Action action, Datum key)
 {
 	bool is_delete = TRIGGER_FIRED_BY_DELETE(td->tg_event);
 	Oid source_owner = target->association->source_owner;
@@ -147,12 +172,15 @@ apply_action(Catalog *catalog, TargetRef *target, TriggerData *td, Action action
 	if (action == Action::Cascade && !is_delete)
 	{
 		bool isnull;
-		new_key = slot_getattr(td->tg_newslot, key_attnum_in(catalog, target, td), &isnull);
+		new_key = slot_getattr(td->tg_newslot,
+							   key_attnum_in(catalog, target, td), &isnull);
 		if (isnull)
 			action = Action::SetNull; /* a NULL key references nothing */
 	}
 	Datum values[4];
-	source_plan_params(target, &key, action == Action::Cascade && !is_delete ? &new_key : nullptr, values);
+	source_plan_params(
+		target, &key,
+		action == Action::Cascade && !is_delete ? &new_key : nullptr, values);
 
 	SpiSession spi = spi_open();
 	switch (action)
@@ -164,14 +192,18 @@ apply_action(Catalog *catalog, TargetRef *target, TriggerData *td, Action action
 				report_still_referenced(target, td->tg_relation, key);
 			break;
 		case Action::Cascade:
-			run_plan(source_plan(target, is_delete ? SourceStatement::CascadeDelete : SourceStatement::CascadeUpdate),
-			         source_owner, values, nullptr, true, 0);
+			run_plan(source_plan(target, is_delete
+											 ? SourceStatement::CascadeDelete
+											 : SourceStatement::CascadeUpdate),
+					 source_owner, values, nullptr, true, 0);
 			break;
 		case Action::SetNull:
-			run_plan(source_plan(target, SourceStatement::SetNull), source_owner, values, nullptr, true, 0);
+			run_plan(source_plan(target, SourceStatement::SetNull),
+					 source_owner, values, nullptr, true, 0);
 			break;
 		case Action::SetDefault:
-			run_plan(source_plan(target, SourceStatement::SetDefault), source_owner, values, nullptr, true, 0);
+			run_plan(source_plan(target, SourceStatement::SetDefault),
+					 source_owner, values, nullptr, true, 0);
 			/*
 			 * A row whose defaults are this very key was "updated" to what it
 			 * had, so its own check is skipped: look now (as ri_set does).
@@ -185,8 +217,7 @@ apply_action(Catalog *catalog, TargetRef *target, TriggerData *td, Action action
 
 static void
 ignore_violation(Datum, Datum, const char *, const char *, Oid, void *)
-{
-}
+{}
 
 } // namespace polyref
 
@@ -196,11 +227,13 @@ POLYREF_FUNCTION(polyref_constraint_trigger)
 {
 	TriggerData *td = row_trigger_data(fcinfo, "polyref.constraint_trigger");
 	Catalog *catalog = catalog_current();
-	Oid relid = catalog_declared_table(catalog, RelationGetRelid(td->tg_relation));
+	Oid relid =
+		catalog_declared_table(catalog, RelationGetRelid(td->tg_relation));
 	const char *name = td->tg_trigger->tgname;
 	bool serves_an_association = false;
 
-	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) || TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) ||
+		TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 	{
 		Association *a = catalog_find(catalog, relid, name);
 		if (a != nullptr)
@@ -209,28 +242,33 @@ POLYREF_FUNCTION(polyref_constraint_trigger)
 			check_new_reference(catalog, a, td);
 		}
 	}
-	if (TRIGGER_FIRED_BY_DELETE(td->tg_event) || TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	if (TRIGGER_FIRED_BY_DELETE(td->tg_event) ||
+		TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 	{
 		bool is_delete = TRIGGER_FIRED_BY_DELETE(td->tg_event);
 		/* Source checks fired before this event run before it, as natively. */
 		pending_checks_run();
-		if (const McxtVector<TargetRef *> *targets = catalog_targets_on(catalog, relid))
+		if (const McxtVector<TargetRef *> *targets =
+				catalog_targets_on(catalog, relid))
 			for (TargetRef *target : *targets)
 			{
 				if (strcmp(target->association->name, name) != 0)
 					continue;
 				serves_an_association = true;
 				Datum key;
-				if (association_action(target->association, is_delete) == Action::NoAction &&
-				    removed_key(catalog, target, td, &key))
+				if (association_action(target->association, is_delete) ==
+						Action::NoAction &&
+					removed_key(catalog, target, td, &key))
 					check_key_removal(target, td, key);
 			}
 	}
 	if (!serves_an_association)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		                errmsg("trigger \"%s\" on table \"%s\" enforces no declared association", name,
-		                       RelationGetRelationName(td->tg_relation)),
-		                errhint("Drop the trigger, or declare the association with polyref.declare().")));
+						errmsg("trigger \"%s\" on table \"%s\" enforces no "
+							   "declared association",
+							   name, RelationGetRelationName(td->tg_relation)),
+						errhint("Drop the trigger, or declare the association "
+								"with polyref.declare().")));
 	return PointerGetDatum(NULL);
 }
 
@@ -241,15 +279,18 @@ POLYREF_FUNCTION(polyref_action_trigger)
 		return PointerGetDatum(NULL);
 	bool is_delete = TRIGGER_FIRED_BY_DELETE(td->tg_event);
 	Catalog *catalog = catalog_current();
-	Oid relid = catalog_declared_table(catalog, RelationGetRelid(td->tg_relation));
+	Oid relid =
+		catalog_declared_table(catalog, RelationGetRelid(td->tg_relation));
 	/* Source checks fired before this event run before it, as natively. */
 	pending_checks_run();
-	if (const McxtVector<TargetRef *> *targets = catalog_targets_on(catalog, relid))
+	if (const McxtVector<TargetRef *> *targets =
+			catalog_targets_on(catalog, relid))
 		for (TargetRef *target : *targets)
 		{
 			Action action = association_action(target->association, is_delete);
 			Datum key;
-			if (action != Action::NoAction && removed_key(catalog, target, td, &key))
+			if (action != Action::NoAction &&
+				removed_key(catalog, target, td, &key))
 				apply_action(catalog, target, td, action, key);
 		}
 	return PointerGetDatum(NULL);
@@ -259,10 +300,12 @@ POLYREF_FUNCTION(polyref_truncate_trigger)
 {
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-		                errmsg("function \"polyref.truncate_trigger\" was not called by trigger manager")));
+						errmsg("function \"polyref.truncate_trigger\" was not "
+							   "called by trigger manager")));
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	Catalog *catalog = catalog_current();
-	Oid relid = catalog_declared_table(catalog, RelationGetRelid(td->tg_relation));
+	Oid relid =
+		catalog_declared_table(catalog, RelationGetRelid(td->tg_relation));
 	const McxtVector<TargetRef *> *targets = catalog_targets_on(catalog, relid);
 	if (targets == nullptr)
 		return PointerGetDatum(NULL);
@@ -272,8 +315,9 @@ POLYREF_FUNCTION(polyref_truncate_trigger)
 	 * no keys left, so any row of its kinds is a reference to a missing key;
 	 * a partition takes only some keys with it, so look for those.
 	 */
-	bool whole_plain_table = relid == RelationGetRelid(td->tg_relation) &&
-	                         td->tg_relation->rd_rel->relkind == RELKIND_RELATION;
+	bool whole_plain_table =
+		relid == RelationGetRelid(td->tg_relation) &&
+		td->tg_relation->rd_rel->relkind == RELKIND_RELATION;
 	SpiSession spi = spi_open();
 	for (TargetRef *target : *targets)
 	{
@@ -282,23 +326,31 @@ POLYREF_FUNCTION(polyref_truncate_trigger)
 		{
 			Datum values[4];
 			source_plan_params(target, nullptr, nullptr, values);
-			referenced = run_plan(source_plan(target, SourceStatement::TruncateProbe),
-			                      target->association->source_owner, values, nullptr, true, 1) > 0;
+			referenced =
+				run_plan(source_plan(target, SourceStatement::TruncateProbe),
+						 target->association->source_owner, values, nullptr,
+						 true, 1) > 0;
 		}
 		else
 		{
 			ViolationScope scope;
 			scope.only_target = target;
-			referenced = find_violations(target->association, scope, 1, ignore_violation, nullptr) > 0;
+			referenced = find_violations(target->association, scope, 1,
+										 ignore_violation, nullptr) > 0;
 		}
 		if (referenced)
 		{
 			const char *source_name = get_rel_name(target->association->source);
 			ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			                errmsg("cannot truncate a table referenced in a foreign key constraint"),
-			                errdetail("Table \"%s\" references \"%s\" through association \"%s\".", source_name,
-			                          RelationGetRelationName(td->tg_relation), target->association->name),
-			                errhint("Truncate table \"%s\" at the same time.", source_name)));
+							errmsg("cannot truncate a table referenced in a "
+								   "foreign key constraint"),
+							errdetail("Table \"%s\" references \"%s\" through "
+									  "association \"%s\".",
+									  source_name,
+									  RelationGetRelationName(td->tg_relation),
+									  target->association->name),
+							errhint("Truncate table \"%s\" at the same time.",
+									source_name)));
 		}
 	}
 	spi_close(spi);

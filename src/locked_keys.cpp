@@ -1,5 +1,6 @@
 /*
- * locked_keys.cpp — an open-addressing table of locked keys (see locked_keys.hpp).
+ * locked_keys.cpp — an open-addressing table of locked keys (see
+ * locked_keys.hpp).
  */
 #include "locked_keys.hpp"
 
@@ -35,10 +36,14 @@ struct LockedKeyTable
 	size_t used;
 	size_t lookups_since_growth;
 	size_t hits_since_growth;
-	bool useless; /* keys do not repeat here: stop looking for the rest of the transaction */
+	/* keys do not repeat here: stop looking for the rest of the transaction */
+	bool useless;
 };
 
-/* NULL until the first use in a transaction; its memory goes with the transaction. */
+/*
+ * NULL until the first use in a transaction; its memory goes with the
+ * transaction.
+ */
 LockedKeyTable *table = nullptr;
 
 size_t
@@ -56,12 +61,15 @@ find_slot(McxtVector<LockedKey> &slots, Oid target, Datum key)
 	for (size_t i = slot_of(target, key, slots.size());; i = (i + 1) & mask)
 	{
 		LockedKey &slot = slots[i];
-		if (slot.target == InvalidOid || (slot.target == target && slot.key == key))
+		if (slot.target == InvalidOid ||
+			(slot.target == target && slot.key == key))
 			return slot;
 	}
 }
 
-/* Doubles the table, re-inserting every key; false when it is at its largest. */
+/*
+ * Doubles the table, re-inserting every key; false when it is at its largest.
+ */
 bool
 grow(LockedKeyTable *t)
 {
@@ -72,7 +80,7 @@ grow(LockedKeyTable *t)
 	t->lookups_since_growth = 0;
 	McxtVector<LockedKey> *bigger =
 		make_in_context<McxtVector<LockedKey>>(GetMemoryChunkContext(t->slots));
-	bigger->resize(size * 2, LockedKey{InvalidOid, {}, 0});
+	bigger->resize(size * 2, LockedKey{ InvalidOid, {}, 0 });
 	for (const LockedKey &slot : *t->slots)
 		if (slot.target != InvalidOid)
 			find_slot(*bigger, slot.target, slot.key) = slot;
@@ -87,18 +95,24 @@ table_for_transaction()
 {
 	if (table != nullptr)
 		return table;
-	MemoryContext memory = AllocSetContextCreate(TopTransactionContext, "polyref locked keys", ALLOCSET_DEFAULT_SIZES);
-	LockedKeyTable *fresh = (LockedKeyTable *) MemoryContextAllocZero(memory, sizeof(LockedKeyTable));
+	MemoryContext memory = AllocSetContextCreate(
+		TopTransactionContext, "polyref locked keys", ALLOCSET_DEFAULT_SIZES);
+	LockedKeyTable *fresh = (LockedKeyTable *) MemoryContextAllocZero(
+		memory, sizeof(LockedKeyTable));
 	fresh->slots = make_in_context<McxtVector<LockedKey>>(memory);
-	fresh->slots->resize(initial_slots, LockedKey{InvalidOid, {}, 0});
+	fresh->slots->resize(initial_slots, LockedKey{ InvalidOid, {}, 0 });
 	table = fresh;
 	return table;
 }
 
 void
-forget_on_subtransaction_abort(SubXactEvent event, SubTransactionId, SubTransactionId, void *) noexcept
+forget_on_subtransaction_abort(SubXactEvent event, SubTransactionId,
+							   SubTransactionId, void *) noexcept
 {
-	/* The aborted subtransaction's row locks are gone; which ones is not recorded, so forget all. */
+	/*
+	 * The aborted subtransaction's row locks are gone; which ones is not
+	 * recorded, so forget all.
+	 */
 	if (event == SUBXACT_EVENT_ABORT_SUB && table != nullptr)
 	{
 		for (LockedKey &slot : *table->slots)
@@ -113,8 +127,9 @@ forget_on_subtransaction_abort(SubXactEvent event, SubTransactionId, SubTransact
 void
 forget_at_transaction_end(XactEvent event, void *) noexcept
 {
-	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE ||
-	    event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PREPARE || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PARALLEL_ABORT)
 		table = nullptr; /* its context is freed with TopTransactionContext */
 }
 
@@ -135,7 +150,8 @@ locked_keys_find(Oid target, Datum key, ItemPointer tid)
 	 * Thousands of lookups and hardly a hit: the keys of this load do not
 	 * repeat within reach, and looking costs more than it saves.
 	 */
-	if (table->lookups_since_growth >= 4096 && table->hits_since_growth * 64 < table->lookups_since_growth)
+	if (table->lookups_since_growth >= 4096 &&
+		table->hits_since_growth * 64 < table->lookups_since_growth)
 	{
 		table->useless = true;
 		return false;
@@ -167,7 +183,7 @@ locked_keys_remember(Oid target, Datum key, ItemPointer tid)
 		t->used++;
 	}
 	/* A new key, or a newer version of a remembered one. */
-	*slot = LockedKey{target, *tid, key};
+	*slot = LockedKey{ target, *tid, key };
 }
 
 void

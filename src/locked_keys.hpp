@@ -33,7 +33,9 @@ namespace polyref {
 /* May keys of this type be remembered now? */
 bool locked_keys_usable(bool key_by_value);
 
-/* The TID of the row version that was locked for (target, key), if remembered. */
+/*
+ * The TID of the row version that was locked for (target, key), if remembered.
+ */
 bool locked_keys_find(Oid target, Datum key, ItemPointer tid);
 
 void locked_keys_remember(Oid target, Datum key, ItemPointer tid);

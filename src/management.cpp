@@ -33,11 +33,15 @@ association_name_argument(FunctionCallInfo fcinfo, int argno)
 	require_argument(fcinfo, argno, "name");
 	char *name = text_argument(fcinfo, argno);
 	if (name[0] == '\0')
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("association name must not be empty")));
-	if (strlen(name) >= NAMEDATALEN)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		                errmsg("association name \"%s\" is too long", name),
-		                errdetail("It names the association's constraint, at most %d bytes.", NAMEDATALEN - 1)));
+						errmsg("association name must not be empty")));
+	if (strlen(name) >= NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("association name \"%s\" is too long", name),
+				 errdetail(
+					 "It names the association's constraint, at most %d bytes.",
+					 NAMEDATALEN - 1)));
 	return name;
 }
 
@@ -45,7 +49,8 @@ static void
 check_kind_label(const char *kind)
 {
 	if (kind[0] == '\0')
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("a kind must not be empty")));
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("a kind must not be empty")));
 }
 
 static Action
@@ -55,14 +60,20 @@ action_argument(FunctionCallInfo fcinfo, int argno, const char *argname)
 	char *text = text_argument(fcinfo, argno);
 	Action action;
 	if (!parse_action(text, &action))
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid %s action \"%s\"", argname, text),
-		                errhint("Use 'no action', 'restrict', 'cascade', 'set null' or 'set default'.")));
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("invalid %s action \"%s\"", argname, text),
+						errhint("Use 'no action', 'restrict', 'cascade', 'set "
+								"null' or 'set default'.")));
 	return action;
 }
 
-/* A one-dimensional array argument without NULL elements, or n = -1 for a NULL argument. */
+/*
+ * A one-dimensional array argument without NULL elements, or n = -1 for a NULL
+ * argument.
+ */
 static Datum *
-array_argument(FunctionCallInfo fcinfo, int argno, const char *argname, Oid element_type, int *n)
+array_argument(FunctionCallInfo fcinfo, int argno, const char *argname,
+			   Oid element_type, int *n)
 {
 	if (PG_ARGISNULL(argno))
 	{
@@ -70,10 +81,12 @@ array_argument(FunctionCallInfo fcinfo, int argno, const char *argname, Oid elem
 		return nullptr;
 	}
 	bool *nulls;
-	Datum *values = array_elements(PG_GETARG_ARRAYTYPE_P(argno), argname, element_type, &nulls, n);
+	Datum *values = array_elements(PG_GETARG_ARRAYTYPE_P(argno), argname,
+								   element_type, &nulls, n);
 	for (int i = 0; i < *n; i++)
 		if (nulls[i])
-			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not contain NULL", argname)));
+			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+							errmsg("%s must not contain NULL", argname)));
 	return values;
 }
 
@@ -86,10 +99,13 @@ require_table(Oid relid)
 {
 	char kind = get_rel_relkind(relid);
 	if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)
-		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not a table", get_rel_name(relid))));
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						errmsg("\"%s\" is not a table", get_rel_name(relid))));
 }
 
-/* Locks the source as ADD FOREIGN KEY does and checks that the caller owns it. */
+/*
+ * Locks the source as ADD FOREIGN KEY does and checks that the caller owns it.
+ */
 static void
 lock_owned_source(Oid source, LOCKMODE mode)
 {
@@ -116,19 +132,26 @@ lock_referenced_target(Oid target, const char *key_column)
 	if (pg_class_aclcheck(target, GetUserId(), ACL_REFERENCES) == ACLCHECK_OK)
 		return key_column;
 	AttrNumber attnum = get_attnum(target, key_column);
-	if (attnum == InvalidAttrNumber || pg_attribute_aclcheck(target, attnum, GetUserId(), ACL_REFERENCES) != ACLCHECK_OK)
+	if (attnum == InvalidAttrNumber ||
+		pg_attribute_aclcheck(target, attnum, GetUserId(), ACL_REFERENCES) !=
+			ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, get_rel_name(target));
 	return key_column;
 }
 
-/* The association, locked FOR UPDATE unless for_reading (orphans, which also runs on a standby). */
+/*
+ * The association, locked FOR UPDATE unless for_reading (orphans, which also
+ * runs on a standby).
+ */
 static ConfigAssociation
 existing_association(Oid source, const char *name, bool for_reading = false)
 {
 	ConfigAssociation a;
 	if (!config_find_association(source, name, &a, !for_reading))
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
-		                errmsg("association \"%s\" on table \"%s\" does not exist", name, get_rel_name(source))));
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("association \"%s\" on table \"%s\" does not exist",
+						name, get_rel_name(source))));
 	return a;
 }
 
@@ -137,8 +160,10 @@ existing_column(Oid relid, const char *column)
 {
 	AttrNumber attnum = get_attnum(relid, column);
 	if (attnum <= 0)
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
-		                errmsg("column \"%s\" of relation \"%s\" does not exist", column, get_rel_name(relid))));
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of relation \"%s\" does not exist",
+						column, get_rel_name(relid))));
 	return attnum;
 }
 
@@ -149,7 +174,8 @@ resolved_association(Oid source, const char *name)
 	CommandCounterIncrement();
 	Association *a = catalog_find(catalog_current(), source, name);
 	if (a == nullptr)
-		elog(ERROR, "polyref: association \"%s\" vanished from the catalog", name);
+		elog(ERROR, "polyref: association \"%s\" vanished from the catalog",
+			 name);
 	return a;
 }
 
@@ -157,47 +183,67 @@ resolved_association(Oid source, const char *name)
  * Kinds
  */
 
-/* Checks and records one kind; the caller validates rows and installs triggers. */
+/*
+ * Checks and records one kind; the caller validates rows and installs triggers.
+ */
 static void
-insert_kind(const ConfigAssociation *a, Oid target, const char *kind, const char *key_column)
+insert_kind(const ConfigAssociation *a, Oid target, const char *kind,
+			const char *key_column)
 {
 	check_kind_label(kind);
 	key_column = lock_referenced_target(target, key_column);
 
-	/* The key must be unique and comparable with the id (42703, 42830, 42804). */
-	Oid id_type = get_atttype(a->source, existing_column(a->source, a->id_column));
+	/*
+	 * The key must be unique and comparable with the id (42703, 42830, 42804).
+	 */
+	Oid id_type =
+		get_atttype(a->source, existing_column(a->source, a->id_column));
 	TargetRef probe{};
 	resolve_target_key(&probe, target, key_column, id_type, a->name);
-	if (a->on_update == Action::Cascade && probe.id_match == IdMatch::Operator &&
-	    !can_coerce_type(1, &probe.key_type, &id_type, COERCION_ASSIGNMENT))
+	if (a->on_update == Action::Cascade &&
+		probe.id_match == IdMatch::Operator &&
+		!can_coerce_type(1, &probe.key_type, &id_type, COERCION_ASSIGNMENT))
 		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-		                errmsg("on_update cascade cannot assign key column \"%s\" (%s) to the id column (%s)", key_column,
-		                       format_type_be(probe.key_type), format_type_be(id_type))));
+						errmsg("on_update cascade cannot assign key column "
+							   "\"%s\" (%s) to the id column (%s)",
+							   key_column, format_type_be(probe.key_type),
+							   format_type_be(id_type))));
 
 	/* An enum kind column holds only its labels. */
-	Oid kind_type = getBaseType(get_atttype(a->source, existing_column(a->source, a->type_column)));
+	Oid kind_type = getBaseType(
+		get_atttype(a->source, existing_column(a->source, a->type_column)));
 	if (type_is_enum(kind_type))
 	{
-		HeapTuple label = SearchSysCache2(ENUMTYPOIDNAME, ObjectIdGetDatum(kind_type), CStringGetDatum(kind));
+		HeapTuple label = SearchSysCache2(
+			ENUMTYPOIDNAME, ObjectIdGetDatum(kind_type), CStringGetDatum(kind));
 		if (!HeapTupleIsValid(label))
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			                errmsg("kind \"%s\" is not a label of enum type %s", kind, format_type_be(kind_type))));
+							errmsg("kind \"%s\" is not a label of enum type %s",
+								   kind, format_type_be(kind_type))));
 		ReleaseSysCache(label);
 	}
 
-	Oid types[5] = {REGCLASSOID, TEXTOID, TEXTOID, REGCLASSOID, NAMEOID};
-	Datum values[5] = {ObjectIdGetDatum(a->source), CStringGetTextDatum(a->name), CStringGetTextDatum(kind),
-	                   ObjectIdGetDatum(target), DirectFunctionCall1(namein, CStringGetDatum(key_column))};
+	Oid types[5] = { REGCLASSOID, TEXTOID, TEXTOID, REGCLASSOID, NAMEOID };
+	Datum values[5] = {
+		ObjectIdGetDatum(a->source), CStringGetTextDatum(a->name),
+		CStringGetTextDatum(kind), ObjectIdGetDatum(target),
+		DirectFunctionCall1(namein, CStringGetDatum(key_column))
+	};
 	SpiSession spi = spi_open();
-	Oid key_types[3] = {REGCLASSOID, TEXTOID, TEXTOID};
-	if (query_latest("SELECT 1 FROM polyref.config_kind WHERE source OPERATOR(pg_catalog.=) $1"
-	                 " AND association OPERATOR(pg_catalog.=) $2 AND kind OPERATOR(pg_catalog.=) $3",
-	                 3, key_types, values, config_owner(), 1) > 0)
-		ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT),
-		                errmsg("kind \"%s\" is already declared in association \"%s\"", kind, a->name)));
-	config_write("INSERT INTO polyref.config_kind (source, association, kind, target, key_column)"
-	             " VALUES ($1, $2, $3, $4, $5)",
-	             5, types, values);
+	Oid key_types[3] = { REGCLASSOID, TEXTOID, TEXTOID };
+	if (query_latest("SELECT 1 FROM polyref.config_kind WHERE source "
+					 "OPERATOR(pg_catalog.=) $1"
+					 " AND association OPERATOR(pg_catalog.=) $2 AND kind "
+					 "OPERATOR(pg_catalog.=) $3",
+					 3, key_types, values, config_owner(), 1) > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("kind \"%s\" is already declared in association \"%s\"",
+						kind, a->name)));
+	config_write("INSERT INTO polyref.config_kind (source, association, kind, "
+				 "target, key_column)"
+				 " VALUES ($1, $2, $3, $4, $5)",
+				 5, types, values);
 	spi_close(spi);
 }
 
@@ -205,7 +251,8 @@ static bool
 index_is_btree(Oid index)
 {
 	HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(index));
-	bool btree = HeapTupleIsValid(tuple) && ((Form_pg_class) GETSTRUCT(tuple))->relam == BTREE_AM_OID;
+	bool btree = HeapTupleIsValid(tuple) &&
+				 ((Form_pg_class) GETSTRUCT(tuple))->relam == BTREE_AM_OID;
 	if (HeapTupleIsValid(tuple))
 		ReleaseSysCache(tuple);
 	return btree;
@@ -221,22 +268,27 @@ ensure_kind_id_index(Oid source, AttrNumber type_attnum, AttrNumber id_attnum)
 	ListCell *cell;
 	foreach (cell, indexes)
 	{
-		HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(cell)));
+		HeapTuple tuple =
+			SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(cell)));
 		if (!HeapTupleIsValid(tuple))
 			continue;
 		Form_pg_index index = (Form_pg_index) GETSTRUCT(tuple);
-		bool leads = index->indnkeyatts >= 2 && index->indkey.values[0] == type_attnum &&
-		             index->indkey.values[1] == id_attnum && heap_attisnull(tuple, Anum_pg_index_indpred, NULL) &&
-		             index_is_btree(index->indexrelid);
+		bool leads = index->indnkeyatts >= 2 &&
+					 index->indkey.values[0] == type_attnum &&
+					 index->indkey.values[1] == id_attnum &&
+					 heap_attisnull(tuple, Anum_pg_index_indpred, NULL) &&
+					 index_is_btree(index->indexrelid);
 		ReleaseSysCache(tuple);
 		if (leads)
 			return nullptr;
 	}
 	const char *table = qualified_relation(source);
 	SpiSession spi = spi_open();
-	run_sql_as(psprintf("CREATE INDEX ON %s (%s, %s)", table, quote_identifier(get_attname(source, type_attnum, false)),
-	                    quote_identifier(get_attname(source, id_attnum, false))),
-	           GetUserId());
+	run_sql_as(
+		psprintf("CREATE INDEX ON %s (%s, %s)", table,
+				 quote_identifier(get_attname(source, type_attnum, false)),
+				 quote_identifier(get_attname(source, id_attnum, false))),
+		GetUserId());
 	spi_close(spi);
 	CommandCounterIncrement();
 	/* The index that was not there before. */
@@ -252,51 +304,67 @@ ensure_kind_id_index(Oid source, AttrNumber type_attnum, AttrNumber id_attnum)
 static void
 set_validated(Oid source, const char *name, bool validated)
 {
-	Oid types[3] = {REGCLASSOID, TEXTOID, BOOLOID};
-	Datum values[3] = {ObjectIdGetDatum(source), CStringGetTextDatum(name), BoolGetDatum(validated)};
+	Oid types[3] = { REGCLASSOID, TEXTOID, BOOLOID };
+	Datum values[3] = { ObjectIdGetDatum(source), CStringGetTextDatum(name),
+						BoolGetDatum(validated) };
 	SpiSession spi = spi_open();
 	config_write("UPDATE polyref.config_association SET validated = $3"
-	             " WHERE source OPERATOR(pg_catalog.=) $1 AND association OPERATOR(pg_catalog.=) $2",
-	             3, types, values);
+				 " WHERE source OPERATOR(pg_catalog.=) $1 AND association "
+				 "OPERATOR(pg_catalog.=) $2",
+				 3, types, values);
 	spi_close(spi);
 }
 
-/* Does any row of the source carry this kind?  (From the configuration: the target may be half gone.) */
+/*
+ * Does any row of the source carry this kind?  (From the configuration: the
+ * target may be half gone.)
+ */
 static bool
 rows_of_kind_remain(Oid source, const char *type_column, const char *kind)
 {
 	SpiSession spi = spi_open();
-	Oid types[1] = {TEXTOID};
-	Datum values[1] = {CStringGetTextDatum(kind)};
-	char *sql = psprintf("SELECT 1 FROM %s x WHERE x.%s::pg_catalog.text OPERATOR(pg_catalog.=) $1 LIMIT 1",
-	                     scanned_relation(source), quote_identifier(type_column));
-	bool remain = query_latest(sql, 1, types, values, relation_owner(source), 1) > 0;
+	Oid types[1] = { TEXTOID };
+	Datum values[1] = { CStringGetTextDatum(kind) };
+	char *sql =
+		psprintf("SELECT 1 FROM %s x WHERE x.%s::pg_catalog.text "
+				 "OPERATOR(pg_catalog.=) $1 LIMIT 1",
+				 scanned_relation(source), quote_identifier(type_column));
+	bool remain =
+		query_latest(sql, 1, types, values, relation_owner(source), 1) > 0;
 	spi_close(spi);
 	return remain;
 }
 
-/* Removes a kind whose target is going (drop_target, DROP TABLE ... CASCADE). */
+/*
+ * Removes a kind whose target is going (drop_target, DROP TABLE ... CASCADE).
+ */
 void
 remove_kind(Oid source, const char *name, const char *kind, Oid target)
 {
 	ConfigAssociation a = existing_association(source, name);
 	bool rows_remain = rows_of_kind_remain(source, a.type_column, kind);
-	Oid types[3] = {REGCLASSOID, TEXTOID, TEXTOID};
-	Datum values[3] = {ObjectIdGetDatum(source), CStringGetTextDatum(name), CStringGetTextDatum(kind)};
+	Oid types[3] = { REGCLASSOID, TEXTOID, TEXTOID };
+	Datum values[3] = { ObjectIdGetDatum(source), CStringGetTextDatum(name),
+						CStringGetTextDatum(kind) };
 	SpiSession spi = spi_open();
-	config_write("DELETE FROM polyref.config_kind WHERE source OPERATOR(pg_catalog.=) $1"
-	             " AND association OPERATOR(pg_catalog.=) $2 AND kind OPERATOR(pg_catalog.=) $3",
-	             3, types, values);
+	config_write(
+		"DELETE FROM polyref.config_kind WHERE source OPERATOR(pg_catalog.=) $1"
+		" AND association OPERATOR(pg_catalog.=) $2 AND kind "
+		"OPERATOR(pg_catalog.=) $3",
+		3, types, values);
 	spi_close(spi);
 	if (rows_remain)
 		set_validated(source, name, false);
 	reconcile_triggers(target);
 	join_views_refresh(source, name);
-	ereport(NOTICE, (errmsg("kind \"%s\" removed from association \"%s\" on table \"%s\"", kind, name,
-	                        get_rel_name(source)),
-	                 rows_remain ? errdetail("Rows of that kind remain; the association is marked not validated.")
-	                             : 0,
-	                 rows_remain ? errhint("List them with polyref.orphans().") : 0));
+	ereport(
+		NOTICE,
+		(errmsg("kind \"%s\" removed from association \"%s\" on table \"%s\"",
+				kind, name, get_rel_name(source)),
+		 rows_remain ? errdetail("Rows of that kind remain; the association is "
+								 "marked not validated.")
+					 : 0,
+		 rows_remain ? errhint("List them with polyref.orphans().") : 0));
 }
 
 } // namespace polyref
@@ -314,7 +382,8 @@ POLYREF_FUNCTION(polyref_declare)
 	const char *name = association_name_argument(fcinfo, 1);
 	Oid source = PG_GETARG_OID(0);
 	int ntargets, nkinds;
-	Datum *targets = array_argument(fcinfo, 2, "targets", REGCLASSOID, &ntargets);
+	Datum *targets =
+		array_argument(fcinfo, 2, "targets", REGCLASSOID, &ntargets);
 	Datum *kinds = array_argument(fcinfo, 3, "kinds", TEXTOID, &nkinds);
 	Action on_delete = action_argument(fcinfo, 6, "on_delete");
 	Action on_update = action_argument(fcinfo, 7, "on_update");
@@ -328,64 +397,87 @@ POLYREF_FUNCTION(polyref_declare)
 	bool create_index = PG_GETARG_BOOL(11);
 	if (initially_deferred && !is_deferrable)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		                errmsg("an association declared initially_deferred must be is_deferrable"),
-		                errhint("Pass initially_deferred => false with is_deferrable => false.")));
+						errmsg("an association declared initially_deferred "
+							   "must be is_deferrable"),
+						errhint("Pass initially_deferred => false with "
+								"is_deferrable => false.")));
 	if (nkinds >= 0 && nkinds != ntargets)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		                errmsg("kinds must label targets one for one"),
-		                errdetail("%d targets and %d kinds were given.", Max(ntargets, 0), nkinds)));
+						errmsg("kinds must label targets one for one"),
+						errdetail("%d targets and %d kinds were given.",
+								  Max(ntargets, 0), nkinds)));
 
 	lock_owned_source(source, ShareRowExclusiveLock);
 	ConfigAssociation a{};
 	a.source = source;
 	a.name = (char *) name;
-	a.type_column = PG_ARGISNULL(4) ? psprintf("%s_type", name) : name_argument(fcinfo, 4);
-	a.id_column = PG_ARGISNULL(5) ? psprintf("%s_id", name) : name_argument(fcinfo, 5);
+	a.type_column =
+		PG_ARGISNULL(4) ? psprintf("%s_type", name) : name_argument(fcinfo, 4);
+	a.id_column =
+		PG_ARGISNULL(5) ? psprintf("%s_id", name) : name_argument(fcinfo, 5);
 	AttrNumber type_attnum = existing_column(source, a.type_column);
 	AttrNumber id_attnum = existing_column(source, a.id_column);
-	classify_kind_column(getBaseType(get_atttype(source, type_attnum)), a.type_column, source);
+	classify_kind_column(getBaseType(get_atttype(source, type_attnum)),
+						 a.type_column, source);
 	if (config_find_association(source, name, &a, false))
-		ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT),
-		                errmsg("association \"%s\" on table \"%s\" already exists", name, get_rel_name(source))));
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("association \"%s\" on table \"%s\" already exists",
+						name, get_rel_name(source))));
 
 	a.on_delete = on_delete;
 	a.on_update = on_update;
-	/* Rights on every target first, so that a refusal names what is missing and creates nothing. */
+	/*
+	 * Rights on every target first, so that a refusal names what is missing and
+	 * creates nothing.
+	 */
 	for (int i = 0; i < ntargets; i++)
 		lock_referenced_target(DatumGetObjectId(targets[i]), nullptr);
-	char *created_index = create_index ? ensure_kind_id_index(source, type_attnum, id_attnum) : nullptr;
+	char *created_index =
+		create_index ? ensure_kind_id_index(source, type_attnum, id_attnum)
+					 : nullptr;
 	{
-		Oid types[10] = {REGCLASSOID, TEXTOID, NAMEOID, NAMEOID, TEXTOID, TEXTOID, BOOLOID, BOOLOID, BOOLOID, NAMEOID};
-		Datum values[10] = {ObjectIdGetDatum(source),
-		                    CStringGetTextDatum(name),
-		                    DirectFunctionCall1(namein, CStringGetDatum(a.type_column)),
-		                    DirectFunctionCall1(namein, CStringGetDatum(a.id_column)),
-		                    CStringGetTextDatum(action_name(on_delete)),
-		                    CStringGetTextDatum(action_name(on_update)),
-		                    BoolGetDatum(is_deferrable),
-		                    BoolGetDatum(initially_deferred),
-		                    BoolGetDatum(validate),
-		                    created_index ? DirectFunctionCall1(namein, CStringGetDatum(created_index)) : (Datum) 0};
+		Oid types[10] = { REGCLASSOID, TEXTOID, NAMEOID, NAMEOID, TEXTOID,
+						  TEXTOID,     BOOLOID, BOOLOID, BOOLOID, NAMEOID };
+		Datum values[10] = {
+			ObjectIdGetDatum(source),
+			CStringGetTextDatum(name),
+			DirectFunctionCall1(namein, CStringGetDatum(a.type_column)),
+			DirectFunctionCall1(namein, CStringGetDatum(a.id_column)),
+			CStringGetTextDatum(action_name(on_delete)),
+			CStringGetTextDatum(action_name(on_update)),
+			BoolGetDatum(is_deferrable),
+			BoolGetDatum(initially_deferred),
+			BoolGetDatum(validate),
+			created_index
+				? DirectFunctionCall1(namein, CStringGetDatum(created_index))
+				: (Datum) 0
+		};
 		char nulls[11] = "          ";
 		if (created_index == nullptr)
 			nulls[9] = 'n';
 		SpiSession spi = spi_open();
 		CommandCounterIncrement();
 		UserSwitch saved = become_owner(config_owner());
-		int rc = SPI_execute_with_args("INSERT INTO polyref.config_association (source, association, type_column,"
-		                               " id_column, on_delete, on_update, is_deferrable, initially_deferred, validated,"
-		                               " created_index) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-		                               10, types, values, nulls, false, 0);
+		int rc = SPI_execute_with_args(
+			"INSERT INTO polyref.config_association (source, association, "
+			"type_column,"
+			" id_column, on_delete, on_update, is_deferrable, "
+			"initially_deferred, validated,"
+			" created_index) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+			10, types, values, nulls, false, 0);
 		restore_user(saved);
 		if (rc != SPI_OK_INSERT)
-			elog(ERROR, "polyref: recording the association failed: %s", SPI_result_code_string(rc));
+			elog(ERROR, "polyref: recording the association failed: %s",
+				 SPI_result_code_string(rc));
 		spi_close(spi);
 	}
 
 	for (int i = 0; i < ntargets; i++)
 	{
 		Oid target = DatumGetObjectId(targets[i]);
-		char *kind = nkinds >= 0 ? TextDatumGetCString(kinds[i]) : get_rel_name(target);
+		char *kind =
+			nkinds >= 0 ? TextDatumGetCString(kinds[i]) : get_rel_name(target);
 		insert_kind(&a, target, kind, nullptr);
 	}
 	reconcile_triggers(source);
@@ -407,13 +499,16 @@ POLYREF_FUNCTION(polyref_add_target)
 	lock_owned_source(source, ShareRowExclusiveLock);
 	ConfigAssociation a = existing_association(source, name);
 	existing_relation(target);
-	char *kind = PG_ARGISNULL(3) ? get_rel_name(target) : text_argument(fcinfo, 3);
-	const char *key_column = PG_ARGISNULL(4) ? nullptr : name_argument(fcinfo, 4);
+	char *kind =
+		PG_ARGISNULL(3) ? get_rel_name(target) : text_argument(fcinfo, 3);
+	const char *key_column =
+		PG_ARGISNULL(4) ? nullptr : name_argument(fcinfo, 4);
 	insert_kind(&a, target, kind, key_column);
 	reconcile_triggers(target);
 	join_views_refresh(source, name);
 	if (a.validated)
-		validate_rows(resolved_association(source, name), ViolationScope{kind});
+		validate_rows(resolved_association(source, name),
+					  ViolationScope{ kind });
 	PG_RETURN_VOID();
 }
 
@@ -437,10 +532,14 @@ POLYREF_FUNCTION(polyref_drop_target)
 			PG_RETURN_VOID();
 		}
 	ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
-	                errmsg("kind \"%s\" is not declared in association \"%s\"", kind, name)));
+					errmsg("kind \"%s\" is not declared in association \"%s\"",
+						   kind, name)));
 }
 
-/* Removes an association and everything it installed; also used when its source or a column goes. */
+/*
+ * Removes an association and everything it installed; also used when its source
+ * or a column goes.
+ */
 void
 polyref::remove_association(Oid source, const char *name)
 {
@@ -454,11 +553,15 @@ polyref::remove_association(Oid source, const char *name)
 	SpiSession spi = spi_open();
 	if (a.created_index != nullptr && get_rel_relkind(source) != '\0')
 	{
-		Oid index = get_relname_relid(a.created_index, get_rel_namespace(source));
+		Oid index =
+			get_relname_relid(a.created_index, get_rel_namespace(source));
 		if (OidIsValid(index) && get_rel_relkind(index) != '\0')
-			run_sql_as(psprintf("DROP INDEX %s",
-			                    quote_qualified_identifier(get_namespace_name(get_rel_namespace(source)), a.created_index)),
-			           GetUserId());
+			run_sql_as(
+				psprintf("DROP INDEX %s",
+						 quote_qualified_identifier(
+							 get_namespace_name(get_rel_namespace(source)),
+							 a.created_index)),
+				GetUserId());
 	}
 	spi_close(spi);
 	reconcile_triggers(source);
@@ -483,7 +586,10 @@ POLYREF_FUNCTION(polyref_validate)
 	require_argument(fcinfo, 0, "source");
 	const char *name = association_name_argument(fcinfo, 1);
 	Oid source = PG_GETARG_OID(0);
-	/* VALIDATE CONSTRAINT's locks: SHARE UPDATE EXCLUSIVE here, ROW SHARE on the targets. */
+	/*
+	 * VALIDATE CONSTRAINT's locks: SHARE UPDATE EXCLUSIVE here, ROW SHARE on
+	 * the targets.
+	 */
 	lock_owned_source(source, ShareUpdateExclusiveLock);
 	existing_association(source, name);
 	Association *a = resolved_association(source, name);
@@ -500,12 +606,14 @@ struct OrphanSink
 };
 
 static void
-emit_orphan(Datum tableoid, Datum ctid, const char *kind, const char *id, Oid, void *context)
+emit_orphan(Datum tableoid, Datum ctid, const char *kind, const char *id, Oid,
+			void *context)
 {
 	ReturnSetInfo *rsinfo = ((OrphanSink *) context)->rsinfo;
-	Datum values[4] = {tableoid, ctid, kind ? CStringGetTextDatum(kind) : (Datum) 0,
-	                   id ? CStringGetTextDatum(id) : (Datum) 0};
-	bool nulls[4] = {false, false, kind == nullptr, id == nullptr};
+	Datum values[4] = { tableoid, ctid,
+						kind ? CStringGetTextDatum(kind) : (Datum) 0,
+						id ? CStringGetTextDatum(id) : (Datum) 0 };
+	bool nulls[4] = { false, false, kind == nullptr, id == nullptr };
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
@@ -517,15 +625,19 @@ POLYREF_FUNCTION(polyref_orphans)
 	LockRelationOid(source, AccessShareLock);
 	if (pg_class_aclcheck(source, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, get_rel_name(source));
-	/* The scan runs as the owner; it must not show rows row-level security hides from the caller. */
+	/*
+	 * The scan runs as the owner; it must not show rows row-level security
+	 * hides from the caller.
+	 */
 	if (check_enable_rls(source, InvalidOid, true) == RLS_ENABLED)
 		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-		                errmsg("polyref.orphans cannot list rows of \"%s\": row-level security applies to you",
-		                       get_rel_name(source))));
+						errmsg("polyref.orphans cannot list rows of \"%s\": "
+							   "row-level security applies to you",
+							   get_rel_name(source))));
 	existing_association(source, name, true);
 	Association *a = resolved_association(source, name);
 	InitMaterializedSRF(fcinfo, 0);
-	OrphanSink sink{(ReturnSetInfo *) fcinfo->resultinfo};
+	OrphanSink sink{ (ReturnSetInfo *) fcinfo->resultinfo };
 	find_violations(a, ViolationScope{}, 0, emit_orphan, &sink);
 	return (Datum) 0;
 }
@@ -549,49 +661,66 @@ POLYREF_FUNCTION(polyref_rename_kind)
 	for (int i = 0; i < n; i++)
 	{
 		if (strcmp(kinds[i].kind, new_kind) == 0)
-			ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT),
-			                errmsg("kind \"%s\" is already declared in association \"%s\"", new_kind, name)));
+			ereport(
+				ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("kind \"%s\" is already declared in association \"%s\"",
+						new_kind, name)));
 		old_found |= strcmp(kinds[i].kind, old_kind) == 0;
 	}
 	if (!old_found)
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
-		                errmsg("kind \"%s\" is not declared in association \"%s\"", old_kind, name)));
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("kind \"%s\" is not declared in association \"%s\"",
+						old_kind, name)));
 	AttrNumber type_attnum = existing_column(source, a.type_column);
 	Oid kind_type = getBaseType(get_atttype(source, type_attnum));
 	if (type_is_enum(kind_type))
 	{
-		HeapTuple label = SearchSysCache2(ENUMTYPOIDNAME, ObjectIdGetDatum(kind_type), CStringGetDatum(new_kind));
+		HeapTuple label =
+			SearchSysCache2(ENUMTYPOIDNAME, ObjectIdGetDatum(kind_type),
+							CStringGetDatum(new_kind));
 		if (!HeapTupleIsValid(label))
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			                errmsg("kind \"%s\" is not a label of enum type %s", new_kind, format_type_be(kind_type))));
+							errmsg("kind \"%s\" is not a label of enum type %s",
+								   new_kind, format_type_be(kind_type))));
 		ReleaseSysCache(label);
 	}
 
-	Oid types[4] = {REGCLASSOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum values[4] = {ObjectIdGetDatum(source), CStringGetTextDatum(name), CStringGetTextDatum(old_kind),
-	                   CStringGetTextDatum(new_kind)};
+	Oid types[4] = { REGCLASSOID, TEXTOID, TEXTOID, TEXTOID };
+	Datum values[4] = { ObjectIdGetDatum(source), CStringGetTextDatum(name),
+						CStringGetTextDatum(old_kind),
+						CStringGetTextDatum(new_kind) };
 	SpiSession spi = spi_open();
-	config_write("UPDATE polyref.config_kind SET kind = $4 WHERE source OPERATOR(pg_catalog.=) $1"
-	             " AND association OPERATOR(pg_catalog.=) $2 AND kind OPERATOR(pg_catalog.=) $3",
-	             4, types, values);
+	config_write("UPDATE polyref.config_kind SET kind = $4 WHERE source "
+				 "OPERATOR(pg_catalog.=) $1"
+				 " AND association OPERATOR(pg_catalog.=) $2 AND kind "
+				 "OPERATOR(pg_catalog.=) $3",
+				 4, types, values);
 	/* The rows, in the same statement. */
 	const char *column = quote_identifier(a.type_column);
 	const char *type_name = format_type_be_qualified(kind_type);
-	char *sql = psprintf("UPDATE %s x SET %s = $2::pg_catalog.text::%s"
-	                     " WHERE x.%s OPERATOR(pg_catalog.=) $1::pg_catalog.text::%s"
-	                     "   AND x.%s::pg_catalog.text OPERATOR(pg_catalog.=) $1",
-	                     scanned_relation(source), column, type_name, column, type_name, column);
-	Oid row_types[2] = {TEXTOID, TEXTOID};
-	Datum row_values[2] = {CStringGetTextDatum(old_kind), CStringGetTextDatum(new_kind)};
+	char *sql = psprintf(
+		"UPDATE %s x SET %s = $2::pg_catalog.text::%s"
+		" WHERE x.%s OPERATOR(pg_catalog.=) $1::pg_catalog.text::%s"
+		"   AND x.%s::pg_catalog.text OPERATOR(pg_catalog.=) $1",
+		scanned_relation(source), column, type_name, column, type_name, column);
+	Oid row_types[2] = { TEXTOID, TEXTOID };
+	Datum row_values[2] = { CStringGetTextDatum(old_kind),
+							CStringGetTextDatum(new_kind) };
 	CommandCounterIncrement();
-	/* Every row carrying the kind, whatever row-level security hides from its owner. */
+	/*
+	 * Every row carrying the kind, whatever row-level security hides from its
+	 * owner.
+	 */
 	Oid owner = relation_owner(source);
 	SPIPlanPtr plan = prepare_as(sql, 2, row_types, owner);
 	UserSwitch saved = become_owner(owner);
 	int rc = SPI_execute_plan(plan, row_values, NULL, false, 0);
 	restore_user(saved);
 	if (rc != SPI_OK_UPDATE)
-		elog(ERROR, "polyref: renaming the kind in the rows failed: %s", SPI_result_code_string(rc));
+		elog(ERROR, "polyref: renaming the kind in the rows failed: %s",
+			 SPI_result_code_string(rc));
 	uint64 changed = SPI_processed;
 	spi_close(spi);
 	join_views_refresh(source, name);

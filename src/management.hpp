@@ -11,7 +11,10 @@ namespace polyref {
 /* Removes an association and everything it installed (undeclare). */
 void remove_association(Oid source, const char *name);
 
-/* Removes one kind, with a NOTICE; marks the association not validated if rows of it remain. */
+/*
+ * Removes one kind, with a NOTICE; marks the association not validated if rows
+ * of it remain.
+ */
 void remove_kind(Oid source, const char *name, const char *kind, Oid target);
 
 } // namespace polyref

@@ -32,11 +32,12 @@ struct McxtAllocator
 
 	MemoryContext context;
 
-	explicit McxtAllocator(MemoryContext c) noexcept : context(c) {}
+	explicit McxtAllocator(MemoryContext c) noexcept : context(c)
+	{}
 	template <class U>
-	McxtAllocator(const McxtAllocator<U> &other) noexcept : context(other.context)
-	{
-	}
+	McxtAllocator(const McxtAllocator<U> &other) noexcept
+		: context(other.context)
+	{}
 
 	/*
 	 * palloc would longjmp out of a half-done reallocation inside the
@@ -47,12 +48,16 @@ struct McxtAllocator
 	{
 		if (n > MaxAllocSize / sizeof(T))
 			throw std::bad_alloc();
-		void *p = MemoryContextAllocExtended(context, n * sizeof(T), MCXT_ALLOC_NO_OOM);
+		void *p = MemoryContextAllocExtended(context, n * sizeof(T),
+											 MCXT_ALLOC_NO_OOM);
 		if (p == nullptr)
 			throw std::bad_alloc();
 		return static_cast<T *>(p);
 	}
-	void deallocate(T *p, std::size_t) noexcept { pfree(p); }
+	void deallocate(T *p, std::size_t) noexcept
+	{
+		pfree(p);
+	}
 
 	template <class U>
 	bool operator==(const McxtAllocator<U> &other) const noexcept
@@ -70,7 +75,8 @@ template <class T>
 using McxtVector = boost::container::vector<T, McxtAllocator<T>>;
 
 template <class K, class V, class Less = std::less<K>>
-using McxtFlatMap = boost::container::flat_map<K, V, Less, McxtAllocator<std::pair<K, V>>>;
+using McxtFlatMap =
+	boost::container::flat_map<K, V, Less, McxtAllocator<std::pair<K, V>>>;
 
 /* Builds a container object inside its own context; it is never destroyed. */
 template <class Container>

@@ -30,7 +30,8 @@ POLYREF_FUNCTION(polyref_invalidate_cache)
 {
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-		                errmsg("function \"polyref.invalidate_cache\" was not called by trigger manager")));
+						errmsg("function \"polyref.invalidate_cache\" was not "
+							   "called by trigger manager")));
 	polyref::catalog_invalidate_everywhere();
 	return PointerGetDatum(NULL);
 }

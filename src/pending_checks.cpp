@@ -1,5 +1,6 @@
 /*
- * pending_checks.cpp — the batch of waiting source checks (see pending_checks.hpp).
+ * pending_checks.cpp — the batch of waiting source checks (see
+ * pending_checks.hpp).
  */
 #include "pending_checks.hpp"
 
@@ -38,12 +39,16 @@ struct Lane
 
 struct PendingCheck
 {
-	Datum key;                /* what the lane's target must hold (a copy in key_memory if by reference) */
-	ItemPointerData row;      /* the row version that needs the key */
+	/*
+	 * what the lane's target must hold (a copy in key_memory if by reference)
+	 */
+	Datum key;
+	ItemPointerData row; /* the row version that needs the key */
 	uint16 lane;
 	SubTransactionId subxact; /* the subtransaction that fired the check */
 };
-static_assert(sizeof(PendingCheck) == 24, "a waiting check is meant to take 24 bytes");
+static_assert(sizeof(PendingCheck) == 24,
+			  "a waiting check is meant to take 24 bytes");
 
 /* A run sorts these: key, firing order, and which of the run's targets. */
 struct SortItem
@@ -55,17 +60,23 @@ struct SortItem
 
 struct PendingBatch
 {
-	MemoryContext memory;     /* child of TopTransactionContext: the batch itself */
-	MemoryContext key_memory; /* copies of by-reference keys; reset whenever the batch empties */
+	/* child of TopTransactionContext: the batch itself */
+	MemoryContext memory;
+	/* copies of by-reference keys; reset whenever the batch empties */
+	MemoryContext key_memory;
 	MemoryContext run_memory; /* a run's scratch arrays; reset by each run */
 	McxtVector<PendingCheck> *checks; /* in firing order */
-	McxtVector<Lane> *lanes;  /* cleared whenever the batch empties */
-	uint16 last_lane;         /* the lane the last check joined (rows come in runs) */
-	bool running;             /* a run is under way: no run starts inside it */
-	bool accepting;           /* checks may join (not while a run probes) */
+	McxtVector<Lane> *lanes;          /* cleared whenever the batch empties */
+	/* the lane the last check joined (rows come in runs) */
+	uint16 last_lane;
+	bool running;   /* a run is under way: no run starts inside it */
+	bool accepting; /* checks may join (not while a run probes) */
 };
 
-/* NULL until the first check of a transaction waits; its memory goes with the transaction. */
+/*
+ * NULL until the first check of a transaction waits; its memory goes with the
+ * transaction.
+ */
 PendingBatch *batch = nullptr;
 
 ExecutorFinish_hook_type previous_executor_finish = nullptr;
@@ -92,11 +103,16 @@ current_local_transaction()
 PendingBatch *
 make_batch()
 {
-	MemoryContext memory = AllocSetContextCreate(TopTransactionContext, "polyref pending checks", ALLOCSET_DEFAULT_SIZES);
-	auto *b = static_cast<PendingBatch *>(MemoryContextAllocZero(memory, sizeof(PendingBatch)));
+	MemoryContext memory =
+		AllocSetContextCreate(TopTransactionContext, "polyref pending checks",
+							  ALLOCSET_DEFAULT_SIZES);
+	auto *b = static_cast<PendingBatch *>(
+		MemoryContextAllocZero(memory, sizeof(PendingBatch)));
 	b->memory = memory;
-	b->key_memory = AllocSetContextCreate(memory, "polyref pending keys", ALLOCSET_DEFAULT_SIZES);
-	b->run_memory = AllocSetContextCreate(memory, "polyref pending run", ALLOCSET_DEFAULT_SIZES);
+	b->key_memory = AllocSetContextCreate(memory, "polyref pending keys",
+										  ALLOCSET_DEFAULT_SIZES);
+	b->run_memory = AllocSetContextCreate(memory, "polyref pending run",
+										  ALLOCSET_DEFAULT_SIZES);
 	b->checks = make_in_context<McxtVector<PendingCheck>>(memory);
 	b->checks->reserve(batch_capacity);
 	b->lanes = make_in_context<McxtVector<Lane>>(memory);
@@ -104,7 +120,10 @@ make_batch()
 	return b;
 }
 
-/* Orders by target, then key (through the target's sort support), then firing order. */
+/*
+ * Orders by target, then key (through the target's sort support), then firing
+ * order.
+ */
 int
 compare_items(const void *left, const void *right, void *arg)
 {
@@ -113,7 +132,8 @@ compare_items(const void *left, const void *right, void *arg)
 	if (a->target != b->target)
 		return a->target < b->target ? -1 : 1;
 	TargetRef *const *targets = static_cast<TargetRef *const *>(arg);
-	int order = ApplySortComparator(a->key, false, b->key, false, &targets[a->target]->id_sort);
+	int order = ApplySortComparator(a->key, false, b->key, false,
+									&targets[a->target]->id_sort);
 	if (order != 0)
 		return order;
 	return a->check < b->check ? -1 : a->check > b->check ? 1 : 0;
@@ -125,26 +145,34 @@ compare_items(const void *left, const void *right, void *arg)
  * otherwise through each target's sort support.
  */
 void
-sort_items(SortItem *items, size_t n, TargetRef *const *targets, uint32 ntargets)
+sort_items(SortItem *items, size_t n, TargetRef *const *targets,
+		   uint32 ntargets)
 {
 	bool all_int64 = true, all_int32 = true;
 	for (uint32 t = 0; t < ntargets; t++)
 	{
-		all_int64 = all_int64 && targets[t]->id_sort.comparator == ssup_datum_signed_cmp;
-		all_int32 = all_int32 && targets[t]->id_sort.comparator == ssup_datum_int32_cmp;
+		all_int64 = all_int64 &&
+					targets[t]->id_sort.comparator == ssup_datum_signed_cmp;
+		all_int32 =
+			all_int32 && targets[t]->id_sort.comparator == ssup_datum_int32_cmp;
 	}
 	if (all_int64)
 		std::sort(items, items + n, [](const SortItem &a, const SortItem &b) {
 			int64 ka = DatumGetInt64(a.key), kb = DatumGetInt64(b.key);
-			return a.target < b.target || (a.target == b.target && (ka < kb || (ka == kb && a.check < b.check)));
+			return a.target < b.target ||
+				   (a.target == b.target &&
+					(ka < kb || (ka == kb && a.check < b.check)));
 		});
 	else if (all_int32)
 		std::sort(items, items + n, [](const SortItem &a, const SortItem &b) {
 			int32 ka = DatumGetInt32(a.key), kb = DatumGetInt32(b.key);
-			return a.target < b.target || (a.target == b.target && (ka < kb || (ka == kb && a.check < b.check)));
+			return a.target < b.target ||
+				   (a.target == b.target &&
+					(ka < kb || (ka == kb && a.check < b.check)));
 		});
 	else
-		qsort_arg(items, n, sizeof(SortItem), compare_items, const_cast<TargetRef **>(targets));
+		qsort_arg(items, n, sizeof(SortItem), compare_items,
+				  const_cast<TargetRef **>(targets));
 }
 
 /*
@@ -157,32 +185,41 @@ live_row(Relation rel, ItemPointer tid)
 {
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	if (table_tuple_fetch_row_version(rel, tid, SnapshotAny, slot) &&
-	    table_tuple_satisfies_snapshot(rel, slot, SnapshotSelf))
+		table_tuple_satisfies_snapshot(rel, slot, SnapshotSelf))
 		return slot;
 	ExecDropSingleTupleTableSlot(slot);
 	return nullptr;
 }
 
-/* The configuration changed since the check was made: make it again from its row, under catalog. */
+/*
+ * The configuration changed since the check was made: make it again from its
+ * row, under catalog.
+ */
 void
 remake_check(Catalog *catalog, const PendingCheck &check, const Lane &lane)
 {
 	Relation rel = table_open(lane.source, AccessShareLock);
-	if (TupleTableSlot *row = live_row(rel, const_cast<ItemPointer>(&check.row)))
+	if (TupleTableSlot *row =
+			live_row(rel, const_cast<ItemPointer>(&check.row)))
 	{
 		Oid declared = catalog_declared_table(catalog, lane.source);
-		Association *a = OidIsValid(declared)
-		                     ? catalog_find(catalog, declared, lane.kind->target->association->name)
-		                     : nullptr;
+		Association *a =
+			OidIsValid(declared)
+				? catalog_find(catalog, declared,
+							   lane.kind->target->association->name)
+				: nullptr;
 		/* An association undeclared since has nothing left to check. */
 		if (a != nullptr)
-			check_row_reference(catalog, a, rel, row, KeyCheck::RequeueAsOf, check.subxact);
+			check_row_reference(catalog, a, rel, row, KeyCheck::RequeueAsOf,
+								check.subxact);
 		ExecDropSingleTupleTableSlot(row);
 	}
 	table_close(rel, AccessShareLock);
 }
 
-/* Remakes the checks from begin on that were made under another catalog image. */
+/*
+ * Remakes the checks from begin on that were made under another catalog image.
+ */
 void
 remake_stale(size_t begin)
 {
@@ -195,7 +232,8 @@ remake_stale(size_t begin)
 	if (!stale)
 		return;
 	size_t n = checks.size() - begin;
-	auto *old = static_cast<PendingCheck *>(MemoryContextAlloc(batch->run_memory, n * sizeof(PendingCheck)));
+	auto *old = static_cast<PendingCheck *>(
+		MemoryContextAlloc(batch->run_memory, n * sizeof(PendingCheck)));
 	memcpy(old, checks.data() + begin, n * sizeof(PendingCheck));
 	checks.resize(begin);
 	for (size_t i = 0; i < n; i++)
@@ -209,27 +247,38 @@ remake_stale(size_t begin)
 	}
 }
 
-/* A key the probe did not find: a violation, if the row version that needs it is still the live one. */
+/*
+ * A key the probe did not find: a violation, if the row version that needs it
+ * is still the live one.
+ */
 void
 report_if_still_needed(const PendingCheck &check)
 {
 	const Lane &lane = (*batch->lanes)[check.lane];
 	Relation rel = table_open(lane.source, AccessShareLock);
-	if (TupleTableSlot *row = live_row(rel, const_cast<ItemPointer>(&check.row)))
+	if (TupleTableSlot *row =
+			live_row(rel, const_cast<ItemPointer>(&check.row)))
 	{
 		Association *a = lane.kind->target->association;
-		report_source_violation(a, rel, row, source_columns_in(lane.catalog, a, lane.source), lane.kind,
-		                        SourceViolation::MissingKey);
+		report_source_violation(a, rel, row,
+								source_columns_in(lane.catalog, a, lane.source),
+								lane.kind, SourceViolation::MissingKey);
 	}
 	table_close(rel, AccessShareLock);
 }
 
-/* Runs the checks from the first one fired in subtransaction from (or a later one) to the end. */
+/*
+ * Runs the checks from the first one fired in subtransaction from (or a later
+ * one) to the end.
+ */
 void
 run_from(SubTransactionId from)
 {
 	McxtVector<PendingCheck> &checks = *batch->checks;
-	/* Checks are in firing order, so the subtransaction's own are a suffix (see pending_checks.hpp). */
+	/*
+	 * Checks are in firing order, so the subtransaction's own are a suffix (see
+	 * pending_checks.hpp).
+	 */
 	size_t begin = checks.size();
 	while (begin > 0 && checks[begin - 1].subxact >= from)
 		begin--;
@@ -246,9 +295,14 @@ run_from(SubTransactionId from)
 	size_t n = checks.size() - begin;
 	McxtVector<Lane> &lanes = *batch->lanes;
 
-	/* The run's targets, numbered through the lanes (a batch has few of either). */
-	auto *lane_target = static_cast<uint32 *>(palloc(lanes.size() * sizeof(uint32)));
-	auto *targets = static_cast<TargetRef **>(palloc(lanes.size() * sizeof(TargetRef *)));
+	/*
+	 * The run's targets, numbered through the lanes (a batch has few of
+	 * either).
+	 */
+	auto *lane_target =
+		static_cast<uint32 *>(palloc(lanes.size() * sizeof(uint32)));
+	auto *targets =
+		static_cast<TargetRef **>(palloc(lanes.size() * sizeof(TargetRef *)));
 	uint32 ntargets = 0;
 	for (size_t l = 0; l < lanes.size(); l++)
 	{
@@ -262,7 +316,7 @@ run_from(SubTransactionId from)
 	}
 	auto *items = static_cast<SortItem *>(palloc(n * sizeof(SortItem)));
 	for (size_t i = 0; i < n; i++)
-		items[i] = SortItem{run[i].key, (uint32) i, lane_target[run[i].lane]};
+		items[i] = SortItem{ run[i].key, (uint32) i, lane_target[run[i].lane] };
 	sort_items(items, n, targets, ntargets);
 
 	/*
@@ -280,18 +334,22 @@ run_from(SubTransactionId from)
 		size_t end = group;
 		int nkeys = 0;
 		for (; end < n && items[end].target == t; end++)
-			if (nkeys == 0 || ApplySortComparator(keys[nkeys - 1], false, items[end].key, false, sort) != 0)
+			if (nkeys == 0 ||
+				ApplySortComparator(keys[nkeys - 1], false, items[end].key,
+									false, sort) != 0)
 				keys[nkeys++] = items[end].key;
 		probe_sorted_keys(targets[t], keys, nkeys, found);
 		int k = -1;
 		for (size_t i = group; i < end; i++)
 		{
-			if (k < 0 || ApplySortComparator(keys[k], false, items[i].key, false, sort) != 0)
+			if (k < 0 || ApplySortComparator(keys[k], false, items[i].key,
+											 false, sort) != 0)
 				k++;
 			if (!found[k])
 			{
 				if (misses == nullptr)
-					misses = make_in_context<McxtVector<uint32>>(batch->run_memory);
+					misses =
+						make_in_context<McxtVector<uint32>>(batch->run_memory);
 				misses->push_back(items[i].check);
 			}
 		}
@@ -319,7 +377,8 @@ run_from(SubTransactionId from)
 bool
 anything_to_run()
 {
-	return batch != nullptr && !batch->running && !batch->checks->empty() && IsTransactionState();
+	return batch != nullptr && !batch->running && !batch->checks->empty() &&
+		   IsTransactionState();
 }
 
 
@@ -336,22 +395,32 @@ executor_finish(QueryDesc *query)
 		previous_executor_finish(query);
 	else
 		standard_ExecutorFinish(query);
-	if ((query->operation != CMD_SELECT || query->plannedstmt->hasModifyingCTE) && anything_to_run())
+	if ((query->operation != CMD_SELECT ||
+		 query->plannedstmt->hasModifyingCTE) &&
+		anything_to_run())
 		enter_cpp(pending_checks_run);
 }
 
-/* COPY fires its AFTER triggers itself; SET CONSTRAINTS ... IMMEDIATE fires deferred ones. */
+/*
+ * COPY fires its AFTER triggers itself; SET CONSTRAINTS ... IMMEDIATE fires
+ * deferred ones.
+ */
 void
-process_utility(PlannedStmt *statement, const char *query_string, bool read_only_tree, ProcessUtilityContext context,
-                ParamListInfo params, QueryEnvironment *query_env, DestReceiver *dest, QueryCompletion *completion)
+process_utility(PlannedStmt *statement, const char *query_string,
+				bool read_only_tree, ProcessUtilityContext context,
+				ParamListInfo params, QueryEnvironment *query_env,
+				DestReceiver *dest, QueryCompletion *completion)
 {
 	if (previous_process_utility != nullptr)
-		previous_process_utility(statement, query_string, read_only_tree, context, params, query_env, dest,
-		                         completion);
+		previous_process_utility(statement, query_string, read_only_tree,
+								 context, params, query_env, dest, completion);
 	else
-		standard_ProcessUtility(statement, query_string, read_only_tree, context, params, query_env, dest,
-		                        completion);
-	/* COMMIT and ROLLBACK only mark the block; PRE_COMMIT (or the abort) comes later. */
+		standard_ProcessUtility(statement, query_string, read_only_tree,
+								context, params, query_env, dest, completion);
+	/*
+	 * COMMIT and ROLLBACK only mark the block; PRE_COMMIT (or the abort) comes
+	 * later.
+	 */
 	if (!IsA(statement->utilityStmt, TransactionStmt) && anything_to_run())
 		enter_cpp(pending_checks_run);
 }
@@ -363,7 +432,10 @@ on_transaction_event(XactEvent event, void *)
 	{
 		case XACT_EVENT_PRE_COMMIT:
 		case XACT_EVENT_PRE_PREPARE:
-			/* The deferred triggers have just fired; nothing may be left unchecked. */
+			/*
+			 * The deferred triggers have just fired; nothing may be left
+			 * unchecked.
+			 */
 			if (anything_to_run())
 				enter_cpp(pending_checks_run);
 			break;
@@ -380,11 +452,15 @@ on_transaction_event(XactEvent event, void *)
 }
 
 void
-on_subtransaction_event(SubXactEvent event, SubTransactionId subxact, SubTransactionId, void *) noexcept
+on_subtransaction_event(SubXactEvent event, SubTransactionId subxact,
+						SubTransactionId, void *) noexcept
 {
 	if (event != SUBXACT_EVENT_ABORT_SUB || batch == nullptr)
 		return;
-	/* The aborted subtransaction's checks, and its children's, are the suffix tagged subxact or later. */
+	/*
+	 * The aborted subtransaction's checks, and its children's, are the suffix
+	 * tagged subxact or later.
+	 */
 	McxtVector<PendingCheck> &checks = *batch->checks;
 	size_t keep = checks.size();
 	while (keep > 0 && checks[keep - 1].subxact >= subxact)
@@ -399,21 +475,27 @@ on_subtransaction_event(SubXactEvent event, SubTransactionId subxact, SubTransac
 } // namespace
 
 bool
-pending_checks_add(Catalog *catalog, Kind *kind, Datum key, Relation source, ItemPointer tid, SubTransactionId subxact)
+pending_checks_add(Catalog *catalog, Kind *kind, Datum key, Relation source,
+				   ItemPointer tid, SubTransactionId subxact)
 {
 	TargetRef *target = kind->target;
-	if (!target->sorted_probe || (batch != nullptr && !batch->accepting) || current_local_transaction() == loaded_in)
+	if (!target->sorted_probe || (batch != nullptr && !batch->accepting) ||
+		current_local_transaction() == loaded_in)
 		return false;
 	if (batch == nullptr)
 		batch = make_batch();
 	else if (!batch->running && batch->checks->size() >= batch_capacity)
 		run_from(GetCurrentSubTransactionId());
 
-	/* The lane: rows come in runs of one kind and relation, so the last one usually fits. */
+	/*
+	 * The lane: rows come in runs of one kind and relation, so the last one
+	 * usually fits.
+	 */
 	McxtVector<Lane> &lanes = *batch->lanes;
 	Oid source_relid = RelationGetRelid(source);
 	auto fits = [&](const Lane &lane) {
-		return lane.kind == kind && lane.catalog == catalog && lane.source == source_relid;
+		return lane.kind == kind && lane.catalog == catalog &&
+			   lane.source == source_relid;
 	};
 	size_t lane = batch->last_lane;
 	if (lane >= lanes.size() || !fits(lanes[lane]))
@@ -424,8 +506,9 @@ pending_checks_add(Catalog *catalog, Kind *kind, Datum key, Relation source, Ite
 		if (lane == lanes.size())
 		{
 			if (lanes.size() > PG_UINT16_MAX)
-				return false; /* more kinds and partitions than a check can name: check now */
-			lanes.push_back(Lane{kind, catalog, source_relid});
+				/* more kinds and partitions than a check can name: check now */
+				return false;
+			lanes.push_back(Lane{ kind, catalog, source_relid });
 		}
 		batch->last_lane = (uint16) lane;
 	}

@@ -55,10 +55,14 @@ namespace polyref {
  * subxact.  False when the check must run now instead: the target cannot
  * be probed in a batch, a batch is running, or this transaction loaded polyref.
  */
-bool pending_checks_add(Catalog *catalog, Kind *kind, Datum key, Relation source, ItemPointer tid,
-                        SubTransactionId subxact);
+bool pending_checks_add(Catalog *catalog, Kind *kind, Datum key,
+						Relation source, ItemPointer tid,
+						SubTransactionId subxact);
 
-/* Runs the pending checks of the current subtransaction and of those it committed. */
+/*
+ * Runs the pending checks of the current subtransaction and of those it
+ * committed.
+ */
 void pending_checks_run();
 
 /* Installs the hooks and transaction callbacks (from _PG_init). */

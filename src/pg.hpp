@@ -5,6 +5,9 @@
  */
 #pragma once
 
+/* clang-format leaves this file as written: PostgreSQL's headers, their order. */
+/* clang-format off */
+
 extern "C" {
 #include "postgres.h"
 

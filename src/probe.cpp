@@ -19,7 +19,8 @@ void
 prepare_direct_probe(TargetRef *target, Oid id_type)
 {
 	target->direct_probe = false;
-	if (target->partitioned || get_rel_relkind(target->relid) != RELKIND_RELATION)
+	if (target->partitioned ||
+		get_rel_relkind(target->relid) != RELKIND_RELATION)
 		return;
 	Relation rel = table_open(target->relid, AccessShareLock);
 	bool heap = rel->rd_rel->relam == HEAP_TABLE_AM_OID;
@@ -36,19 +37,29 @@ prepare_direct_probe(TargetRef *target, Oid id_type)
 	if (!btree)
 		return;
 
-	/* The id goes into the scan key as it is: same type, cross-type member, or binary coercible. */
+	/*
+	 * The id goes into the scan key as it is: same type, cross-type member, or
+	 * binary coercible.
+	 */
 	Oid left, right;
 	op_input_types(target->lookup_operator, &left, &right);
-	Oid param_type = target->id_match == IdMatch::CanonicalText ? target->key_type : getBaseType(id_type);
+	Oid param_type = target->id_match == IdMatch::CanonicalText
+						 ? target->key_type
+						 : getBaseType(id_type);
 	if (right != param_type && !IsBinaryCoercible(param_type, right))
 		return;
 	RegProcedure equal = get_opcode(target->lookup_operator);
-	RegProcedure order = get_opfamily_proc(family, input_type, right, BTORDER_PROC);
+	RegProcedure order =
+		get_opfamily_proc(family, input_type, right, BTORDER_PROC);
 	if (!built_in(equal) || !built_in(order))
 		return;
 
-	/* FOR KEY SHARE needs SELECT and UPDATE; without them, SPI raises native's error. */
-	if (pg_class_aclcheck(target->relid, target->owner, ACL_SELECT | ACL_UPDATE) != ACLCHECK_OK)
+	/*
+	 * FOR KEY SHARE needs SELECT and UPDATE; without them, SPI raises native's
+	 * error.
+	 */
+	if (pg_class_aclcheck(target->relid, target->owner,
+						  ACL_SELECT | ACL_UPDATE) != ACLCHECK_OK)
 		return;
 
 	get_typlenbyval(param_type, &target->key_typlen, &target->key_by_value);
@@ -60,7 +71,8 @@ prepare_direct_probe(TargetRef *target, Oid id_type)
 
 	/* A batch of probes also needs an order among ids, to sort the batch by. */
 	target->sorted_probe = false;
-	Oid id_less = get_opfamily_member(family, right, right, BTLessStrategyNumber);
+	Oid id_less =
+		get_opfamily_member(family, right, right, BTLessStrategyNumber);
 	if (!OidIsValid(id_less) || !built_in(get_opcode(id_less)))
 		return;
 	memset(&target->id_sort, 0, sizeof(target->id_sort));
@@ -73,8 +85,9 @@ prepare_direct_probe(TargetRef *target, Oid id_type)
 [[noreturn]] static void
 serialization_failure()
 {
-	ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-	                errmsg("could not serialize access due to concurrent update")));
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("could not serialize access due to concurrent update")));
 }
 
 /*
@@ -83,35 +96,50 @@ serialization_failure()
  * tells whether it had to wait for another transaction.
  */
 static bool
-lock_found_row(TargetRef *target, Relation rel, TupleTableSlot *slot, Snapshot snapshot, Datum key,
-               bool *waited = nullptr)
+lock_found_row(TargetRef *target, Relation rel, TupleTableSlot *slot,
+			   Snapshot snapshot, Datum key, bool *waited = nullptr)
 {
 	TM_FailureData failure;
-	/* READ COMMITTED follows the update chain to the newest version; the others must not. */
-	int flags = IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION;
+	/*
+	 * READ COMMITTED follows the update chain to the newest version; the others
+	 * must not.
+	 */
+	int flags =
+		IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION;
 	CommandId command = GetCurrentCommandId(false);
-	TM_Result result = table_tuple_lock(rel, &slot->tts_tid, snapshot, slot, command, LockTupleKeyShare,
-	                                    waited != nullptr ? LockWaitSkip : LockWaitBlock, flags, &failure);
+	TM_Result result = table_tuple_lock(
+		rel, &slot->tts_tid, snapshot, slot, command, LockTupleKeyShare,
+		waited != nullptr ? LockWaitSkip : LockWaitBlock, flags, &failure);
 	if (result == TM_WouldBlock)
 	{
 		*waited = true;
-		result = table_tuple_lock(rel, &slot->tts_tid, snapshot, slot, command, LockTupleKeyShare, LockWaitBlock,
-		                          flags, &failure);
+		result =
+			table_tuple_lock(rel, &slot->tts_tid, snapshot, slot, command,
+							 LockTupleKeyShare, LockWaitBlock, flags, &failure);
 	}
 	switch (result)
 	{
 		case TM_Ok:
 			if (failure.traversed)
 			{
-				/* A newer version was locked: it must still hold the key (EvalPlanQual's recheck). */
+				/*
+				 * A newer version was locked: it must still hold the key
+				 * (EvalPlanQual's recheck).
+				 */
 				bool isnull;
-				Datum locked_key = slot_getattr(slot, target->key_attnum, &isnull);
-				return !isnull && DatumGetBool(FunctionCall2Coll(&target->probe_equal, target->probe_collation,
-				                                                 locked_key, key));
+				Datum locked_key =
+					slot_getattr(slot, target->key_attnum, &isnull);
+				return !isnull &&
+					   DatumGetBool(FunctionCall2Coll(&target->probe_equal,
+													  target->probe_collation,
+													  locked_key, key));
 			}
 			return true;
 		case TM_SelfModified:
-			/* Updated or deleted by a later command of this transaction: gone for this scan. */
+			/*
+			 * Updated or deleted by a later command of this transaction: gone
+			 * for this scan.
+			 */
 			return false;
 		case TM_Updated:
 		case TM_Deleted:
@@ -128,9 +156,13 @@ lock_found_row(TargetRef *target, Relation rel, TupleTableSlot *slot, Snapshot s
 	elog(ERROR, "polyref: unexpected table_tuple_lock status %d", (int) result);
 }
 
-/* The row this transaction locked for the key earlier, if it is still there (see locked_keys.hpp). */
+/*
+ * The row this transaction locked for the key earlier, if it is still there
+ * (see locked_keys.hpp).
+ */
 static bool
-still_locked(TargetRef *target, Relation rel, TupleTableSlot *slot, Snapshot snapshot, Datum key)
+still_locked(TargetRef *target, Relation rel, TupleTableSlot *slot,
+			 Snapshot snapshot, Datum key)
 {
 	ItemPointerData tid;
 	if (!locked_keys_find(target->relid, key, &tid))
@@ -140,7 +172,8 @@ still_locked(TargetRef *target, Relation rel, TupleTableSlot *slot, Snapshot sna
 	bool isnull;
 	Datum held = slot_getattr(slot, target->key_attnum, &isnull);
 	return !isnull &&
-	       DatumGetBool(FunctionCall2Coll(&target->probe_equal, target->probe_collation, held, key));
+		   DatumGetBool(FunctionCall2Coll(&target->probe_equal,
+										  target->probe_collation, held, key));
 }
 
 /*
@@ -167,7 +200,10 @@ probe_key(TargetRef *target, Datum key)
 	bool pushed;
 	Snapshot snapshot = begin_probe(&pushed);
 
-	/* The executor's locks for a FOR KEY SHARE scan, held to the end of the transaction. */
+	/*
+	 * The executor's locks for a FOR KEY SHARE scan, held to the end of the
+	 * transaction.
+	 */
 	Relation rel = table_open(target->relid, RowShareLock);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	bool rememberable = locked_keys_usable(target->key_by_value);
@@ -182,8 +218,9 @@ probe_key(TargetRef *target, Datum key)
 
 	Relation index = index_open(target->key_index, AccessShareLock);
 	ScanKeyData scan_key;
-	ScanKeyEntryInitialize(&scan_key, 0, 1, BTEqualStrategyNumber, target->probe_subtype, target->probe_collation,
-	                       target->probe_function, key);
+	ScanKeyEntryInitialize(&scan_key, 0, 1, BTEqualStrategyNumber,
+						   target->probe_subtype, target->probe_collation,
+						   target->probe_function, key);
 	IndexScanDesc scan = index_beginscan(rel, index, snapshot, 1, 0);
 	index_rescan(scan, &scan_key, 1, NULL, 0);
 	bool found = false;
@@ -203,7 +240,10 @@ probe_key(TargetRef *target, Datum key)
 void
 probe_sorted_keys(TargetRef *target, const Datum *keys, int nkeys, bool *found)
 {
-	/* Unlike probe_key, always a registered copy: a lock wait may refresh it below. */
+	/*
+	 * Unlike probe_key, always a registered copy: a lock wait may refresh it
+	 * below.
+	 */
 	CommandCounterIncrement();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	UpdateActiveSnapshotCommandId();
@@ -215,13 +255,16 @@ probe_sorted_keys(TargetRef *target, const Datum *keys, int nkeys, bool *found)
 	for (int k = 0; k < nkeys; k++)
 	{
 		ScanKeyData scan_key;
-		ScanKeyEntryInitialize(&scan_key, 0, 1, BTEqualStrategyNumber, target->probe_subtype, target->probe_collation,
-		                       target->probe_function, keys[k]);
+		ScanKeyEntryInitialize(&scan_key, 0, 1, BTEqualStrategyNumber,
+							   target->probe_subtype, target->probe_collation,
+							   target->probe_function, keys[k]);
 		index_rescan(scan, &scan_key, 1, NULL, 0);
 		bool waited = false;
 		found[k] = false;
-		while (!found[k] && index_getnext_slot(scan, ForwardScanDirection, slot))
-			found[k] = lock_found_row(target, rel, slot, snapshot, keys[k], &waited);
+		while (!found[k] &&
+			   index_getnext_slot(scan, ForwardScanDirection, slot))
+			found[k] =
+				lock_found_row(target, rel, slot, snapshot, keys[k], &waited);
 		if (waited && !IsolationUsesXactSnapshot())
 		{
 			/*
@@ -249,7 +292,8 @@ target_has_key(TargetRef *target, Datum key)
 		return probe_key(target, key);
 	SpiSession spi = spi_open();
 	/* As natively, a partitioned target is read with a fresh snapshot. */
-	bool found = run_plan(lookup_key_plan(target), target->owner, &key, " ", target->partitioned, 1) > 0;
+	bool found = run_plan(lookup_key_plan(target), target->owner, &key, " ",
+						  target->partitioned, 1) > 0;
 	spi_close(spi);
 	return found;
 }

@@ -22,7 +22,9 @@
 
 namespace polyref {
 
-/* Decides target->direct_probe and fills what the probe needs (catalog build). */
+/*
+ * Decides target->direct_probe and fills what the probe needs (catalog build).
+ */
 void prepare_direct_probe(TargetRef *target, Oid id_type);
 
 /* Is there a live row with this key?  Locks it FOR KEY SHARE if so. */
@@ -36,9 +38,13 @@ bool probe_key(TargetRef *target, Datum key);
  * would; in key order, each descent finds the pages of the last one in
  * the CPU's caches.
  */
-void probe_sorted_keys(TargetRef *target, const Datum *keys, int nkeys, bool *found);
+void probe_sorted_keys(TargetRef *target, const Datum *keys, int nkeys,
+					   bool *found);
 
-/* The check of one key by whichever way the target allows: probe_key or the SPI lookup. */
+/*
+ * The check of one key by whichever way the target allows: probe_key or the SPI
+ * lookup.
+ */
 bool target_has_key(TargetRef *target, Datum key);
 
 } // namespace polyref

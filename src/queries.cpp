@@ -28,7 +28,9 @@ kept(SPIPlanPtr *slot, StringInfo sql, int nargs, Oid *argtypes, Oid owner)
 	return *slot;
 }
 
-/* A kept plan that PostgreSQL no longer trusts is rebuilt from current names. */
+/*
+ * A kept plan that PostgreSQL no longer trusts is rebuilt from current names.
+ */
 static bool
 usable(SPIPlanPtr *slot)
 {
@@ -60,13 +62,15 @@ target_lookup(SPIPlanPtr *slot, TargetRef *target, Oid op, Oid param_type)
 SPIPlanPtr
 lookup_key_plan(TargetRef *target)
 {
-	return target_lookup(&target->lookup_key_plan, target, target->lookup_operator, target->lookup_param_type);
+	return target_lookup(&target->lookup_key_plan, target,
+						 target->lookup_operator, target->lookup_param_type);
 }
 
 SPIPlanPtr
 key_exists_plan(TargetRef *target)
 {
-	return target_lookup(&target->key_exists_plan, target, target->key_eq_operator, target->key_type);
+	return target_lookup(&target->key_exists_plan, target,
+						 target->key_eq_operator, target->key_type);
 }
 
 static SPIPlanPtr *
@@ -102,16 +106,20 @@ append_referencing_condition(StringInfo sql, TargetRef *target, bool with_key)
 	if (a->type_class == KindColumnClass::Citext)
 	{
 		/* citext's = ignores case; kinds compare exactly. */
-		appendStringInfo(sql, " AND x.%s::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($3)", type_column);
+		appendStringInfo(
+			sql, " AND x.%s::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($3)",
+			type_column);
 	}
 	if (!with_key)
 		return;
 	appendStringInfoString(sql, " AND ");
 	char *id = psprintf("x.%s", column(a->source, a->id_attnum));
 	if (target->id_match == IdMatch::CanonicalText)
-		generate_operator_clause(sql, id, a->id_type, TextEqualOperator, "$2", TEXTOID);
+		generate_operator_clause(sql, id, a->id_type, TextEqualOperator, "$2",
+								 TEXTOID);
 	else
-		generate_operator_clause(sql, "$2", target->key_type, target->lookup_operator, id, a->id_type);
+		generate_operator_clause(sql, "$2", target->key_type,
+								 target->lookup_operator, id, a->id_type);
 }
 
 /* Text ids hold the key's canonical text form: they are found by it. */
@@ -121,12 +129,14 @@ key_param(TargetRef *target, const Datum *key)
 	if (key == nullptr)
 		return (Datum) 0;
 	if (target->id_match == IdMatch::CanonicalText)
-		return CStringGetTextDatum(OutputFunctionCall(&target->key_output, *key));
+		return CStringGetTextDatum(
+			OutputFunctionCall(&target->key_output, *key));
 	return *key;
 }
 
 void
-source_plan_params(TargetRef *target, const Datum *old_key, const Datum *new_key, Datum values[4])
+source_plan_params(TargetRef *target, const Datum *old_key,
+				   const Datum *new_key, Datum values[4])
 {
 	values[0] = target->kind_values;
 	values[1] = key_param(target, old_key);
@@ -168,24 +178,33 @@ source_plan(TargetRef *target, SourceStatement which)
 			appendStringInfo(&sql, "SET %s = $4 ", id_column);
 			break;
 		case SourceStatement::SetNull:
-			appendStringInfo(&sql, "SET %s = NULL, %s = NULL ", type_column, id_column);
+			appendStringInfo(&sql, "SET %s = NULL, %s = NULL ", type_column,
+							 id_column);
 			break;
 		case SourceStatement::SetDefault:
-			appendStringInfo(&sql, "SET %s = DEFAULT, %s = DEFAULT ", type_column, id_column);
+			appendStringInfo(&sql, "SET %s = DEFAULT, %s = DEFAULT ",
+							 type_column, id_column);
 			break;
 		default:
 			break;
 	}
 	appendStringInfoString(&sql, "WHERE ");
-	append_referencing_condition(&sql, target, which != SourceStatement::TruncateProbe);
+	append_referencing_condition(&sql, target,
+								 which != SourceStatement::TruncateProbe);
 	if (which == SourceStatement::Referencing)
 		appendStringInfoString(&sql, " FOR KEY SHARE OF x");
 
-	Oid key_param = target->id_match == IdMatch::CanonicalText ? TEXTOID : target->key_type;
-	Oid kinds_type = a->type_class == KindColumnClass::Text ? TEXTARRAYOID : get_array_type(a->type_type);
-	Oid argtypes[4] = {kinds_type, key_param, TEXTARRAYOID, key_param};
-	int nargs = which == SourceStatement::CascadeUpdate ? 4 : (a->type_class == KindColumnClass::Citext ? 3 : 2);
-	if (which == SourceStatement::TruncateProbe && a->type_class != KindColumnClass::Citext)
+	Oid key_param =
+		target->id_match == IdMatch::CanonicalText ? TEXTOID : target->key_type;
+	Oid kinds_type = a->type_class == KindColumnClass::Text
+						 ? TEXTARRAYOID
+						 : get_array_type(a->type_type);
+	Oid argtypes[4] = { kinds_type, key_param, TEXTARRAYOID, key_param };
+	int nargs = which == SourceStatement::CascadeUpdate
+					? 4
+					: (a->type_class == KindColumnClass::Citext ? 3 : 2);
+	if (which == SourceStatement::TruncateProbe &&
+		a->type_class != KindColumnClass::Citext)
 		nargs = 1;
 	return kept(slot, &sql, nargs, argtypes, a->source_owner);
 }

@@ -15,7 +15,8 @@
 namespace polyref {
 
 /* Plans on the target table, run as its owner. */
-SPIPlanPtr lookup_key_plan(TargetRef *target); /* $1: the id (or the parsed key) */
+/* $1: the id (or the parsed key) */
+SPIPlanPtr lookup_key_plan(TargetRef *target);
 SPIPlanPtr key_exists_plan(TargetRef *target); /* $1: a key */
 
 /* Statements on the source table, run as its owner. */
@@ -36,7 +37,11 @@ enum class SourceStatement
  */
 SPIPlanPtr source_plan(TargetRef *target, SourceStatement which);
 
-/* Fills values[0..3] for source_plan; old_key and new_key may be NULL when unused. */
-void source_plan_params(TargetRef *target, const Datum *old_key, const Datum *new_key, Datum values[4]);
+/*
+ * Fills values[0..3] for source_plan; old_key and new_key may be NULL when
+ * unused.
+ */
+void source_plan_params(TargetRef *target, const Datum *old_key,
+						const Datum *new_key, Datum values[4]);
 
 } // namespace polyref

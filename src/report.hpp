@@ -20,11 +20,17 @@ enum class SourceViolation
 	MissingKey,  /* the kind's target has no row with that key */
 };
 
-/* INSERT or UPDATE on the source (the table or a partition, columns as found there) left a dangling reference. */
-[[noreturn]] void report_source_violation(Association *a, Relation source, TupleTableSlot *row, SourceColumns columns,
-                                          Kind *kind, SourceViolation why);
+/*
+ * INSERT or UPDATE on the source (the table or a partition, columns as found
+ * there) left a dangling reference.
+ */
+[[noreturn]] void report_source_violation(Association *a, Relation source,
+										  TupleTableSlot *row,
+										  SourceColumns columns, Kind *kind,
+										  SourceViolation why);
 
 /* DELETE or UPDATE of a target key that rows of the source still reference. */
-[[noreturn]] void report_still_referenced(TargetRef *target, Relation target_rel, Datum key);
+[[noreturn]] void report_still_referenced(TargetRef *target,
+										  Relation target_rel, Datum key);
 
 } // namespace polyref

@@ -16,12 +16,14 @@ kind_of(Association *a, Datum kind_value)
 	if (a->type_class == KindColumnClass::Enum)
 	{
 		for (int k = 0; k < a->nkinds; k++)
-			if (DatumGetObjectId(a->kinds[k].value) == DatumGetObjectId(kind_value))
+			if (DatumGetObjectId(a->kinds[k].value) ==
+				DatumGetObjectId(kind_value))
 				return &a->kinds[k];
 		return nullptr;
 	}
 	text *label = DatumGetTextPP(kind_value);
-	return association_find_kind(a, VARDATA_ANY(label), (int) VARSIZE_ANY_EXHDR(label));
+	return association_find_kind(a, VARDATA_ANY(label),
+								 (int) VARSIZE_ANY_EXHDR(label));
 }
 
 /*
@@ -30,8 +32,9 @@ kind_of(Association *a, Datum kind_value)
  * bad row in firing order, as a native check would.
  */
 [[noreturn]] static void
-report_now(Association *a, Relation rel, TupleTableSlot *row, SourceColumns columns, Kind *kind,
-           SourceViolation why, KeyCheck when)
+report_now(Association *a, Relation rel, TupleTableSlot *row,
+		   SourceColumns columns, Kind *kind, SourceViolation why,
+		   KeyCheck when)
 {
 	if (when == KeyCheck::MayWait)
 		pending_checks_run();
@@ -39,30 +42,38 @@ report_now(Association *a, Relation rel, TupleTableSlot *row, SourceColumns colu
 }
 
 void
-check_row_reference(Catalog *catalog, Association *a, Relation rel, TupleTableSlot *row, KeyCheck when,
-                    SubTransactionId subxact)
+check_row_reference(Catalog *catalog, Association *a, Relation rel,
+					TupleTableSlot *row, KeyCheck when,
+					SubTransactionId subxact)
 {
-	SourceColumns columns = source_columns_in(catalog, a, RelationGetRelid(rel));
+	SourceColumns columns =
+		source_columns_in(catalog, a, RelationGetRelid(rel));
 	bool kind_null, id_null;
 	Datum kind_value = slot_getattr(row, columns.type_attnum, &kind_null);
 	Datum id = slot_getattr(row, columns.id_attnum, &id_null);
 	if (kind_null && id_null)
 		return;
 	if (kind_null || id_null)
-		report_now(a, rel, row, columns, nullptr, SourceViolation::MixedNulls, when);
+		report_now(a, rel, row, columns, nullptr, SourceViolation::MixedNulls,
+				   when);
 	Kind *kind = kind_of(a, kind_value);
 	if (kind == nullptr)
-		report_now(a, rel, row, columns, nullptr, SourceViolation::UnknownKind, when);
+		report_now(a, rel, row, columns, nullptr, SourceViolation::UnknownKind,
+				   when);
 
 	TargetRef *target = kind->target;
 	Datum key = id;
-	if (target->id_match == IdMatch::CanonicalText && !canonical_key(target, id, &key))
-		report_now(a, rel, row, columns, kind, SourceViolation::MissingKey, when);
+	if (target->id_match == IdMatch::CanonicalText &&
+		!canonical_key(target, id, &key))
+		report_now(a, rel, row, columns, kind, SourceViolation::MissingKey,
+				   when);
 
-	if (when != KeyCheck::Now && pending_checks_add(catalog, kind, key, rel, &row->tts_tid, subxact))
+	if (when != KeyCheck::Now &&
+		pending_checks_add(catalog, kind, key, rel, &row->tts_tid, subxact))
 		return;
 	if (!target_has_key(target, key))
-		report_now(a, rel, row, columns, kind, SourceViolation::MissingKey, when);
+		report_now(a, rel, row, columns, kind, SourceViolation::MissingKey,
+				   when);
 }
 
 } // namespace polyref

@@ -11,9 +11,14 @@ namespace polyref {
 
 enum class KeyCheck
 {
-	Now,          /* look the key up before returning */
-	MayWait,      /* the key lookup may wait in the pending batch (see pending_checks.hpp) */
-	RequeueAsOf,  /* re-checking a pending check under a new catalog: requeue it with its own subtransaction */
+	Now, /* look the key up before returning */
+	/* the key lookup may wait in the pending batch (see pending_checks.hpp) */
+	MayWait,
+	/*
+	 * re-checking a pending check under a new catalog: requeue it with its own
+	 * subtransaction
+	 */
+	RequeueAsOf,
 };
 
 /*
@@ -22,7 +27,8 @@ enum class KeyCheck
  * kind or a missing key.  With KeyCheck::MayWait or RequeueAsOf the lookup
  * of the key may be left to the pending batch, tagged with subxact.
  */
-void check_row_reference(Catalog *catalog, Association *a, Relation rel, TupleTableSlot *row, KeyCheck when,
-                         SubTransactionId subxact);
+void check_row_reference(Catalog *catalog, Association *a, Relation rel,
+						 TupleTableSlot *row, KeyCheck when,
+						 SubTransactionId subxact);
 
 } // namespace polyref

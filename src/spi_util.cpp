@@ -11,7 +11,7 @@ spi_open()
 {
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "polyref: SPI_connect failed");
-	return SpiSession{true};
+	return SpiSession{ true };
 }
 
 void
@@ -26,7 +26,9 @@ become_owner(Oid owner)
 {
 	UserSwitch saved;
 	GetUserIdAndSecContext(&saved.saved_user, &saved.saved_context);
-	SetUserIdAndSecContext(owner, saved.saved_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+	SetUserIdAndSecContext(owner, saved.saved_context |
+									  SECURITY_LOCAL_USERID_CHANGE |
+									  SECURITY_NOFORCE_RLS);
 	return saved;
 }
 
@@ -43,7 +45,8 @@ prepare_as(const char *sql, int nargs, Oid *argtypes, Oid owner)
 	SPIPlanPtr plan = SPI_prepare(sql, nargs, argtypes);
 	restore_user(saved);
 	if (plan == NULL)
-		elog(ERROR, "polyref: SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+		elog(ERROR, "polyref: SPI_prepare failed for \"%s\": %s", sql,
+			 SPI_result_code_string(SPI_result));
 	return plan;
 }
 
@@ -57,17 +60,20 @@ prepare_kept_plan(const char *sql, int nargs, Oid *argtypes, Oid owner)
 	 * it cannot cost the array's size.
 	 */
 	UserSwitch saved = become_owner(owner);
-	SPIPlanPtr plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
+	SPIPlanPtr plan =
+		SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
 	restore_user(saved);
 	if (plan == NULL)
-		elog(ERROR, "polyref: SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+		elog(ERROR, "polyref: SPI_prepare failed for \"%s\": %s", sql,
+			 SPI_result_code_string(SPI_result));
 	if (SPI_keepplan(plan) != 0)
 		elog(ERROR, "polyref: SPI_keepplan failed");
 	return plan;
 }
 
 uint64
-run_plan(SPIPlanPtr plan, Oid owner, Datum *values, const char *nulls, bool detect_new_rows, long limit)
+run_plan(SPIPlanPtr plan, Oid owner, Datum *values, const char *nulls,
+		 bool detect_new_rows, long limit)
 {
 	Snapshot test_snapshot = InvalidSnapshot;
 	Snapshot crosscheck_snapshot = InvalidSnapshot;
@@ -78,10 +84,12 @@ run_plan(SPIPlanPtr plan, Oid owner, Datum *values, const char *nulls, bool dete
 		crosscheck_snapshot = GetTransactionSnapshot();
 	}
 	UserSwitch saved = become_owner(owner);
-	int rc = SPI_execute_snapshot(plan, values, nulls, test_snapshot, crosscheck_snapshot, false, false, limit);
+	int rc = SPI_execute_snapshot(plan, values, nulls, test_snapshot,
+								  crosscheck_snapshot, false, false, limit);
 	restore_user(saved);
 	if (rc < 0)
-		elog(ERROR, "polyref: SPI_execute_snapshot failed: %s", SPI_result_code_string(rc));
+		elog(ERROR, "polyref: SPI_execute_snapshot failed: %s",
+			 SPI_result_code_string(rc));
 	return SPI_processed;
 }
 
@@ -90,11 +98,13 @@ run_sql_as(const char *sql, Oid user)
 {
 	UserSwitch saved;
 	GetUserIdAndSecContext(&saved.saved_user, &saved.saved_context);
-	SetUserIdAndSecContext(user, saved.saved_context | SECURITY_LOCAL_USERID_CHANGE);
+	SetUserIdAndSecContext(user,
+						   saved.saved_context | SECURITY_LOCAL_USERID_CHANGE);
 	int rc = SPI_execute(sql, false, 0);
 	restore_user(saved);
 	if (rc < 0)
-		elog(ERROR, "polyref: \"%s\" failed: %s", sql, SPI_result_code_string(rc));
+		elog(ERROR, "polyref: \"%s\" failed: %s", sql,
+			 SPI_result_code_string(rc));
 	return SPI_processed;
 }
 

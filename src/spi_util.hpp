@@ -45,7 +45,8 @@ SPIPlanPtr prepare_as(const char *sql, int nargs, Oid *argtypes, Oid owner);
  * Prepares sql as owner and keeps the plan for the backend's life (it is
  * freed with the catalog image that holds it).
  */
-SPIPlanPtr prepare_kept_plan(const char *sql, int nargs, Oid *argtypes, Oid owner);
+SPIPlanPtr prepare_kept_plan(const char *sql, int nargs, Oid *argtypes,
+							 Oid owner);
 
 /*
  * Runs a kept plan as owner and returns the number of rows it processed.
@@ -56,9 +57,12 @@ SPIPlanPtr prepare_kept_plan(const char *sql, int nargs, Oid *argtypes, Oid owne
  * Statements it runs queue their AFTER triggers into the outer statement's
  * list (as cascades do natively).
  */
-uint64 run_plan(SPIPlanPtr plan, Oid owner, Datum *values, const char *nulls, bool detect_new_rows, long limit);
+uint64 run_plan(SPIPlanPtr plan, Oid owner, Datum *values, const char *nulls,
+				bool detect_new_rows, long limit);
 
-/* Runs one utility or DML statement as the given user (management functions). */
+/*
+ * Runs one utility or DML statement as the given user (management functions).
+ */
 uint64 run_sql_as(const char *sql, Oid user);
 
 } // namespace polyref

@@ -20,7 +20,8 @@ char *
 qualified_relation(Oid relid)
 {
 	char *name = get_rel_name(relid);
-	char *schema = name ? get_namespace_name(get_rel_namespace(relid)) : nullptr;
+	char *schema =
+		name ? get_namespace_name(get_rel_namespace(relid)) : nullptr;
 	if (name == nullptr || schema == nullptr)
 		elog(ERROR, "polyref: relation %u has gone", relid);
 	return (char *) quote_qualified_identifier(schema, name);
@@ -30,13 +31,15 @@ char *
 scanned_relation(Oid relid)
 {
 	bool partitioned = get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE;
-	return psprintf("%s%s", partitioned ? "" : "ONLY ", qualified_relation(relid));
+	return psprintf("%s%s", partitioned ? "" : "ONLY ",
+					qualified_relation(relid));
 }
 
 char *
 qualified_column(const char *alias, Oid relid, AttrNumber attnum)
 {
-	return psprintf("%s.%s", alias, quote_identifier(get_attname(relid, attnum, false)));
+	return psprintf("%s.%s", alias,
+					quote_identifier(get_attname(relid, attnum, false)));
 }
 
 void
@@ -46,8 +49,9 @@ append_operator(StringInfo sql, Oid operator_oid)
 	if (!HeapTupleIsValid(tuple))
 		elog(ERROR, "cache lookup failed for operator %u", operator_oid);
 	Form_pg_operator op = (Form_pg_operator) GETSTRUCT(tuple);
-	appendStringInfo(sql, "OPERATOR(%s.%s)", quote_identifier(get_namespace_name(op->oprnamespace)),
-	                 NameStr(op->oprname));
+	appendStringInfo(sql, "OPERATOR(%s.%s)",
+					 quote_identifier(get_namespace_name(op->oprnamespace)),
+					 NameStr(op->oprname));
 	ReleaseSysCache(tuple);
 }
 

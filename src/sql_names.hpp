@@ -18,7 +18,10 @@ Oid relation_owner(Oid relid);
 /* "schema"."table" (an ERROR if the table has gone). */
 char *qualified_relation(Oid relid);
 
-/* [ONLY] "schema"."table": partitioned tables are read whole, the others alone (as ri_triggers.c). */
+/*
+ * [ONLY] "schema"."table": partitioned tables are read whole, the others alone
+ * (as ri_triggers.c).
+ */
 char *scanned_relation(Oid relid);
 
 /* alias."column" */

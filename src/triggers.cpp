@@ -23,7 +23,10 @@ enum TriggerFunction
 	TruncateFunction,
 };
 
-/* Set while polyref drops a trigger of its own, so that the DROP TRIGGER guard lets it through. */
+/*
+ * Set while polyref drops a trigger of its own, so that the DROP TRIGGER guard
+ * lets it through.
+ */
 static bool dropping_own_trigger = false;
 
 bool
@@ -49,12 +52,14 @@ partition_of_target(Oid relid)
 	int i = 0;
 	foreach (cell, ancestors)
 		relids[i++] = ObjectIdGetDatum(lfirst_oid(cell));
-	Oid types[1] = {OIDARRAYOID};
-	Datum values[1] = {make_array(relids, n, OIDOID)};
+	Oid types[1] = { OIDARRAYOID };
+	Datum values[1] = { make_array(relids, n, OIDOID) };
 	SpiSession spi = spi_open();
-	bool found = query_latest("SELECT 1 FROM polyref.config_kind"
-	                          " WHERE target::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)",
-	                          1, types, values, config_owner(), 1) > 0;
+	bool found =
+		query_latest(
+			"SELECT 1 FROM polyref.config_kind"
+			" WHERE target::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)",
+			1, types, values, config_owner(), 1) > 0;
 	spi_close(spi);
 	return found;
 }
@@ -66,13 +71,15 @@ struct WantedTrigger
 	int16 events; /* TRIGGER_TYPE_INSERT | _DELETE | _UPDATE | _TRUNCATE */
 	bool deferrable;
 	bool initially_deferred;
-	const char *defined_by; /* the association that fixed the deferral, for messages */
+	/* the association that fixed the deferral, for messages */
+	const char *defined_by;
 };
 
 static Oid
 function_oid(const char *name)
 {
-	List *qualified = list_make2(makeString(pstrdup("polyref")), makeString(pstrdup(name)));
+	List *qualified =
+		list_make2(makeString(pstrdup("polyref")), makeString(pstrdup(name)));
 	return LookupFuncName(qualified, 0, NULL, false);
 }
 
@@ -82,7 +89,8 @@ wanted_triggers(Oid relid, int *count)
 {
 	int n;
 	ConfigAssociation *touching = config_associations_touching(relid, &n);
-	WantedTrigger *wanted = (WantedTrigger *) palloc0(sizeof(WantedTrigger) * (n + 2));
+	WantedTrigger *wanted =
+		(WantedTrigger *) palloc0(sizeof(WantedTrigger) * (n + 2));
 	int nwanted = 0;
 	int16 action_events = 0;
 	bool is_target = false;
@@ -107,19 +115,29 @@ wanted_triggers(Oid relid, int *count)
 		}
 		if (events == 0)
 			continue;
-		/* Associations sorted by name: one of the same name comes just before. */
-		WantedTrigger *same = nwanted > 0 && strcmp(wanted[nwanted - 1].name, a->name) == 0 ? &wanted[nwanted - 1]
-		                                                                                   : nullptr;
+		/*
+		 * Associations sorted by name: one of the same name comes just before.
+		 */
+		WantedTrigger *same =
+			nwanted > 0 && strcmp(wanted[nwanted - 1].name, a->name) == 0
+				? &wanted[nwanted - 1]
+				: nullptr;
 		if (same != nullptr)
 		{
-			if (same->deferrable != a->is_deferrable || same->initially_deferred != a->initially_deferred)
-				ereport(ERROR,
-				        (errcode(ERRCODE_DUPLICATE_OBJECT),
-				         errmsg("association \"%s\" on table \"%s\" and association \"%s\" on table \"%s\" both touch "
-				                "table \"%s\" but differ in deferral",
-				                a->name, get_rel_name(a->source), same->name, same->defined_by, get_rel_name(relid)),
-				         errdetail("Associations of one name share one constraint trigger on a table they both touch."),
-				         errhint("Give one of them another name, or the same is_deferrable and initially_deferred.")));
+			if (same->deferrable != a->is_deferrable ||
+				same->initially_deferred != a->initially_deferred)
+				ereport(
+					ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("association \"%s\" on table \"%s\" and "
+							"association \"%s\" on table \"%s\" both touch "
+							"table \"%s\" but differ in deferral",
+							a->name, get_rel_name(a->source), same->name,
+							same->defined_by, get_rel_name(relid)),
+					 errdetail("Associations of one name share one constraint "
+							   "trigger on a table they both touch."),
+					 errhint("Give one of them another name, or the same "
+							 "is_deferrable and initially_deferred.")));
 			same->events |= events;
 			continue;
 		}
@@ -133,10 +151,19 @@ wanted_triggers(Oid relid, int *count)
 	}
 	is_target |= partition_of_target(relid);
 	if (action_events != 0)
-		wanted[nwanted++] = WantedTrigger{actions_trigger_name, ActionFunction, action_events, false, false, nullptr};
+		wanted[nwanted++] = WantedTrigger{ actions_trigger_name,
+										   ActionFunction,
+										   action_events,
+										   false,
+										   false,
+										   nullptr };
 	if (is_target)
-		wanted[nwanted++] =
-			WantedTrigger{truncate_trigger_name, TruncateFunction, TRIGGER_TYPE_TRUNCATE, false, false, nullptr};
+		wanted[nwanted++] = WantedTrigger{ truncate_trigger_name,
+										   TruncateFunction,
+										   TRIGGER_TYPE_TRUNCATE,
+										   false,
+										   false,
+										   nullptr };
 	*count = nwanted;
 	return wanted;
 }
@@ -149,7 +176,8 @@ wanted_triggers(Oid relid, int *count)
 static char
 enabled_state(const WantedTrigger *w)
 {
-	return w->function == TruncateFunction ? TRIGGER_FIRES_ALWAYS : TRIGGER_FIRES_ON_ORIGIN;
+	return w->function == TruncateFunction ? TRIGGER_FIRES_ALWAYS
+										   : TRIGGER_FIRES_ON_ORIGIN;
 }
 
 static const char *
@@ -174,17 +202,18 @@ create_trigger_sql(Oid relid, const WantedTrigger *w)
 	StringInfoData sql;
 	initStringInfo(&sql);
 	const char *table = qualified_relation(relid);
-	appendStringInfo(&sql, "CREATE %sTRIGGER %s AFTER ", w->function == ConstraintFunction ? "CONSTRAINT " : "",
-	                 quote_identifier(w->name));
+	appendStringInfo(&sql, "CREATE %sTRIGGER %s AFTER ",
+					 w->function == ConstraintFunction ? "CONSTRAINT " : "",
+					 quote_identifier(w->name));
 	const char *separator = "";
 	static const struct
 	{
 		int16 bit;
 		const char *word;
-	} events[] = {{TRIGGER_TYPE_INSERT, "INSERT"},
-	              {TRIGGER_TYPE_UPDATE, "UPDATE"},
-	              {TRIGGER_TYPE_DELETE, "DELETE"},
-	              {TRIGGER_TYPE_TRUNCATE, "TRUNCATE"}};
+	} events[] = { { TRIGGER_TYPE_INSERT, "INSERT" },
+				   { TRIGGER_TYPE_UPDATE, "UPDATE" },
+				   { TRIGGER_TYPE_DELETE, "DELETE" },
+				   { TRIGGER_TYPE_TRUNCATE, "TRUNCATE" } };
 	for (const auto &event : events)
 		if (w->events & event.bit)
 		{
@@ -193,19 +222,24 @@ create_trigger_sql(Oid relid, const WantedTrigger *w)
 		}
 	appendStringInfo(&sql, " ON %s ", table);
 	if (w->function == ConstraintFunction)
-		appendStringInfoString(&sql, !w->deferrable           ? "NOT DEFERRABLE "
-		                             : w->initially_deferred ? "DEFERRABLE INITIALLY DEFERRED "
-		                                                     : "DEFERRABLE INITIALLY IMMEDIATE ");
+		appendStringInfoString(&sql, !w->deferrable ? "NOT DEFERRABLE "
+									 : w->initially_deferred
+										 ? "DEFERRABLE INITIALLY DEFERRED "
+										 : "DEFERRABLE INITIALLY IMMEDIATE ");
 	switch (w->function)
 	{
 		case ConstraintFunction:
-			appendStringInfoString(&sql, "FOR EACH ROW EXECUTE FUNCTION polyref.constraint_trigger()");
+			appendStringInfoString(
+				&sql,
+				"FOR EACH ROW EXECUTE FUNCTION polyref.constraint_trigger()");
 			break;
 		case ActionFunction:
-			appendStringInfoString(&sql, "FOR EACH ROW EXECUTE FUNCTION polyref.action_trigger()");
+			appendStringInfoString(
+				&sql, "FOR EACH ROW EXECUTE FUNCTION polyref.action_trigger()");
 			break;
 		case TruncateFunction:
-			appendStringInfoString(&sql, "FOR EACH STATEMENT EXECUTE FUNCTION polyref.truncate_trigger()");
+			appendStringInfoString(&sql, "FOR EACH STATEMENT EXECUTE FUNCTION "
+										 "polyref.truncate_trigger()");
 			break;
 	}
 	return sql.data;
@@ -218,19 +252,22 @@ reconcile_triggers(Oid relid)
 		return; /* the table itself is being dropped */
 	int nwanted;
 	WantedTrigger *wanted = wanted_triggers(relid, &nwanted);
-	Oid functions[3] = {function_oid("constraint_trigger"), function_oid("action_trigger"),
-	                    function_oid("truncate_trigger")};
+	Oid functions[3] = { function_oid("constraint_trigger"),
+						 function_oid("action_trigger"),
+						 function_oid("truncate_trigger") };
 	Oid owner = relation_owner(relid);
 	const char *table = qualified_relation(relid);
 
 	SpiSession spi = spi_open();
 	/* The table's own triggers (not the clones on its partitions). */
-	Oid types[1] = {OIDOID};
-	Datum values[1] = {ObjectIdGetDatum(relid)};
-	uint64 n = query_latest("SELECT tgname::pg_catalog.text, tgfoid, tgtype, tgdeferrable, tginitdeferred, tgenabled"
-	                        "  FROM pg_catalog.pg_trigger"
-	                        " WHERE tgrelid OPERATOR(pg_catalog.=) $1 AND tgparentid OPERATOR(pg_catalog.=) 0",
-	                        1, types, values, GetUserId(), 0);
+	Oid types[1] = { OIDOID };
+	Datum values[1] = { ObjectIdGetDatum(relid) };
+	uint64 n = query_latest("SELECT tgname::pg_catalog.text, tgfoid, tgtype, "
+							"tgdeferrable, tginitdeferred, tgenabled"
+							"  FROM pg_catalog.pg_trigger"
+							" WHERE tgrelid OPERATOR(pg_catalog.=) $1 AND "
+							"tgparentid OPERATOR(pg_catalog.=) 0",
+							1, types, values, GetUserId(), 0);
 	SPITupleTable *existing = SPI_tuptable;
 	bool *satisfied = (bool *) palloc0(sizeof(bool) * (nwanted + 1));
 	char *kept_state = (char *) palloc0(sizeof(char) * (nwanted + 1));
@@ -239,11 +276,16 @@ reconcile_triggers(Oid relid)
 		HeapTuple tuple = existing->vals[i];
 		bool isnull;
 		char *name = SPI_getvalue(tuple, existing->tupdesc, 1);
-		Oid function = DatumGetObjectId(SPI_getbinval(tuple, existing->tupdesc, 2, &isnull));
-		int16 type = DatumGetInt16(SPI_getbinval(tuple, existing->tupdesc, 3, &isnull));
-		bool deferrable = DatumGetBool(SPI_getbinval(tuple, existing->tupdesc, 4, &isnull));
-		bool initially_deferred = DatumGetBool(SPI_getbinval(tuple, existing->tupdesc, 5, &isnull));
-		char enabled = DatumGetChar(SPI_getbinval(tuple, existing->tupdesc, 6, &isnull));
+		Oid function = DatumGetObjectId(
+			SPI_getbinval(tuple, existing->tupdesc, 2, &isnull));
+		int16 type =
+			DatumGetInt16(SPI_getbinval(tuple, existing->tupdesc, 3, &isnull));
+		bool deferrable =
+			DatumGetBool(SPI_getbinval(tuple, existing->tupdesc, 4, &isnull));
+		bool initially_deferred =
+			DatumGetBool(SPI_getbinval(tuple, existing->tupdesc, 5, &isnull));
+		char enabled =
+			DatumGetChar(SPI_getbinval(tuple, existing->tupdesc, 6, &isnull));
 		const WantedTrigger *match = nullptr;
 		int w;
 		for (w = 0; w < nwanted; w++)
@@ -252,24 +294,32 @@ reconcile_triggers(Oid relid)
 				match = &wanted[w];
 				break;
 			}
-		bool ours = function == functions[0] || function == functions[1] || function == functions[2];
+		bool ours = function == functions[0] || function == functions[1] ||
+					function == functions[2];
 		if (!ours)
 		{
 			if (match != nullptr)
-				ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT),
-				                errmsg("trigger \"%s\" for relation \"%s\" already exists", name, get_rel_name(relid)),
-				                errdetail("An association's constraint trigger is named after the association."),
-				                errhint("Choose another association name, or rename the trigger.")));
+				ereport(
+					ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("trigger \"%s\" for relation \"%s\" already exists",
+							name, get_rel_name(relid)),
+					 errdetail("An association's constraint trigger is named "
+							   "after the association."),
+					 errhint("Choose another association name, or rename the "
+							 "trigger.")));
 			continue;
 		}
-		int16 events = type & (TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE | TRIGGER_TYPE_TRUNCATE);
+		int16 events = type & (TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE |
+							   TRIGGER_TYPE_DELETE | TRIGGER_TYPE_TRUNCATE);
 		/*
 		 * Whether it fires (ENABLE ALWAYS, DISABLE ...) is the DBA's to set,
 		 * as for native RI triggers: not compared, and carried over when the
 		 * trigger has to be made again.
 		 */
-		if (match != nullptr && function == functions[match->function] && events == match->events &&
-		    deferrable == match->deferrable && initially_deferred == match->initially_deferred)
+		if (match != nullptr && function == functions[match->function] &&
+			events == match->events && deferrable == match->deferrable &&
+			initially_deferred == match->initially_deferred)
 		{
 			satisfied[w] = true;
 			continue;
@@ -279,7 +329,9 @@ reconcile_triggers(Oid relid)
 		dropping_own_trigger = true;
 		PG_TRY();
 		{
-			run_sql_as(psprintf("DROP TRIGGER %s ON %s", quote_identifier(name), table), owner);
+			run_sql_as(psprintf("DROP TRIGGER %s ON %s", quote_identifier(name),
+								table),
+					   owner);
 		}
 		PG_FINALLY();
 		{
@@ -291,11 +343,13 @@ reconcile_triggers(Oid relid)
 		if (!satisfied[w])
 		{
 			run_sql_as(create_trigger_sql(relid, &wanted[w]), owner);
-			char state = kept_state[w] ? kept_state[w] : enabled_state(&wanted[w]);
+			char state =
+				kept_state[w] ? kept_state[w] : enabled_state(&wanted[w]);
 			if (state != TRIGGER_FIRES_ON_ORIGIN)
-				run_sql_as(psprintf("ALTER TABLE %s %s TRIGGER %s", table, enable_clause(state),
-				                    quote_identifier(wanted[w].name)),
-				           owner);
+				run_sql_as(psprintf("ALTER TABLE %s %s TRIGGER %s", table,
+									enable_clause(state),
+									quote_identifier(wanted[w].name)),
+						   owner);
 		}
 	spi_close(spi);
 

@@ -18,10 +18,16 @@
 
 namespace polyref {
 
-/* Creates and drops polyref's triggers on relid until they match the configuration. */
+/*
+ * Creates and drops polyref's triggers on relid until they match the
+ * configuration.
+ */
 void reconcile_triggers(Oid relid);
 
-/* True while polyref itself is dropping one of its triggers (the DROP TRIGGER guard lets it). */
+/*
+ * True while polyref itself is dropping one of its triggers (the DROP TRIGGER
+ * guard lets it).
+ */
 bool polyref_is_dropping_its_trigger();
 
 /* Whether the configuration still needs a trigger of this name on relid. */

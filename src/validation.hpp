@@ -19,10 +19,13 @@ namespace polyref {
 /* Which rows to look at; the default is every row of the association. */
 struct ViolationScope
 {
-	const char *only_kind = nullptr;    /* the rows of one kind (add_target) */
-	TargetRef *only_target = nullptr;   /* the rows pointing at one target (TRUNCATE, DETACH) */
-	Oid scan_relid = InvalidOid;        /* one partition of the source (ATTACH) */
-	bool need_row_address = true;       /* false: the sink ignores tableoid and ctid */
+	const char *only_kind = nullptr; /* the rows of one kind (add_target) */
+	/* the rows pointing at one target (TRUNCATE, DETACH) */
+	TargetRef *only_target = nullptr;
+	/* one partition of the source (ATTACH) */
+	Oid scan_relid = InvalidOid;
+	/* false: the sink ignores tableoid and ctid */
+	bool need_row_address = true;
 };
 
 /*
@@ -30,11 +33,15 @@ struct ViolationScope
  * Each violation is passed to found(tableoid, ctid, kind, id, target, context);
  * target is InvalidOid for rows with an undeclared kind or a half-NULL pair.
  */
-using ViolationSink = void (*)(Datum tableoid, Datum ctid, const char *kind, const char *id, Oid target,
-                               void *context);
-uint64 find_violations(Association *a, const ViolationScope &scope, long limit, ViolationSink found, void *context);
+using ViolationSink = void (*)(Datum tableoid, Datum ctid, const char *kind,
+							   const char *id, Oid target, void *context);
+uint64 find_violations(Association *a, const ViolationScope &scope, long limit,
+					   ViolationSink found, void *context);
 
-/* Raises the 23503 of the first violating row, if any (declare, add_target, validate, ATTACH). */
+/*
+ * Raises the 23503 of the first violating row, if any (declare, add_target,
+ * validate, ATTACH).
+ */
 void validate_rows(Association *a, const ViolationScope &scope);
 
 } // namespace polyref

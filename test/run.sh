@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Run every polyref test; `make test` calls this after building and installing.
 #
-#   regression  sql/<name>.sql -> expected/<name>.out  (every sql/*.sql but the
-#               extension scripts sql/polyref--*.sql, in C-locale sorted order,
-#               or the order of test/schedule if that file exists)
+#   regression  test/sql/<name>.sql -> test/expected/<name>.out
 #   isolation   test/specs/<name>.spec -> test/expected/<name>.out
-#               (pg_isolation_regress reads <inputdir>/specs/ and
-#               <inputdir>/expected/, and inputdir is test/)
+#               (both drivers read <inputdir>/sql|specs and <inputdir>/expected,
+#               and inputdir is test/)
 #   TAP         test/t/*.pl, each run by prove; each builds its own clusters
 #               with PostgreSQL::Test::Cluster
+#
+# The lists are the Makefile's REGRESS, ISOLATION and PROVE_TESTS (`make
+# print-tests`), the ones `make installcheck` runs against a running server;
+# each suite runs in that order (byte order of the names).
 #
 # Regression and isolation tests share one throwaway cluster started here;
 # pg_regress creates a fresh database for each suite (contrib_regression,
@@ -100,35 +102,33 @@ wanted() {
     [[ " $POLYREF_ONLY " == *" $1 "* ]]
 }
 
+# The Makefile's lists, read once: a make that fails stops the run here rather
+# than leaving every suite empty.  The parent make's flags (its jobserver) are
+# not passed on to this one.
+test_lists=$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+    make -s --no-print-directory -C "$repo" print-tests)
+
+# suite_list SUITE: the names listed for SUITE ("regress", "isolation", "tap"),
+# one a line, but those POLYREF_ONLY leaves out.
+suite_list() {
+    local name
+    for name in $(sed -n "s/^$1: //p" <<<"$test_lists"); do
+        if wanted "${name%.pl}"; then echo "$name"; fi
+    done
+}
+
 # --- regression tests --------------------------------------------------------
-regress_args=()
-regress_total=0
-if [[ -f $repo/test/schedule && -z ${POLYREF_ONLY:-} ]]; then
-    regress_args=(--schedule="$repo/test/schedule")
-    regress_total=$(awk '$1 == "test:" { n += NF - 1 } END { print n + 0 }' \
-        "$repo/test/schedule")
-else
-    while IFS= read -r f; do
-        name=$(basename "$f" .sql)
-        [[ $name == polyref--* ]] && continue
-        wanted "$name" || continue
-        regress_args+=("$name")
-        regress_total=$((regress_total + 1))
-    done < <(find "$repo/sql" -maxdepth 1 -name '*.sql' | LC_ALL=C sort)
-fi
-if ((regress_total > 0)); then
+mapfile -t regress < <(suite_list regress)
+if ((${#regress[@]} > 0)); then
     need_cluster
-    run_suite regress "$regress_total" "$pg_regress" \
-        --inputdir="$repo" --dbname=contrib_regression "${regress_args[@]}"
+    run_suite regress "${#regress[@]}" "$pg_regress" \
+        --inputdir="$repo/test" --dbname=contrib_regression "${regress[@]}"
 else
-    echo "=== regress: no tests (sql/*.sql), skipped"
+    echo "=== regress: no tests (test/sql/*.sql), skipped"
 fi
 
 # --- isolation tests ---------------------------------------------------------
-specs=()
-while IFS= read -r f; do
-    wanted "$(basename "$f" .spec)" && specs+=("$(basename "$f" .spec)")
-done < <(find "$repo/test/specs" -maxdepth 1 -name '*.spec' 2>/dev/null | LC_ALL=C sort)
+mapfile -t specs < <(suite_list isolation)
 if ((${#specs[@]} > 0)); then
     # pg_isolation_regress runs the isolationtester that sits beside it.
     if [[ ! -x $(dirname "$pg_isolation_regress")/isolationtester ]]; then
@@ -144,10 +144,7 @@ else
 fi
 
 # --- TAP tests ---------------------------------------------------------------
-taps=()
-while IFS= read -r f; do
-    wanted "$(basename "$f" .pl)" && taps+=("$(basename "$f")")
-done < <(find "$repo/test/t" -maxdepth 1 -name '*.pl' 2>/dev/null | LC_ALL=C sort)
+mapfile -t taps < <(suite_list tap)
 if ((${#taps[@]} > 0)); then
     echo "=== tap: ${#taps[@]} file(s)"
     # The TAP tests run initdb and postgres themselves, so as root prove runs
