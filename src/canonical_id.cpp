@@ -65,8 +65,12 @@ canonical_uuid(const char *s)
 }
 
 /*
- * Any other key type: its input function, with errors caught in a
- * subtransaction.
+ * Any other key type: its input function, in a subtransaction.  Only a data
+ * exception (class 22: bad syntax, out of range...) says the id is not a key.
+ * Any other error (a query cancel, out of memory, a domain's CHECK constraint
+ * failing with 23514) is raised again as it was, once the subtransaction is
+ * rolled back, as PL/pgSQL re-raises an error that no handler takes: turned
+ * into "not canonical" it would become a 23503 that hides what happened.
  */
 static bool
 parse_in_subtransaction(TargetRef *target, char *id, Datum *key)
@@ -74,6 +78,7 @@ parse_in_subtransaction(TargetRef *target, char *id, Datum *key)
 	MemoryContext caller_memory = CurrentMemoryContext;
 	ResourceOwner caller_owner = CurrentResourceOwner;
 	volatile bool parsed = false;
+	ErrorData *volatile error = nullptr;
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(caller_memory);
 	PG_TRY();
@@ -86,12 +91,16 @@ parse_in_subtransaction(TargetRef *target, char *id, Datum *key)
 	PG_CATCH();
 	{
 		MemoryContextSwitchTo(caller_memory);
+		error = CopyErrorData();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(caller_memory);
 	CurrentResourceOwner = caller_owner;
+	if (error != nullptr &&
+		ERRCODE_TO_CATEGORY(error->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
+		ReThrowError(error);
 	return parsed;
 }
 

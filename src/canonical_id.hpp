@@ -14,7 +14,9 @@ namespace polyref {
 
 /*
  * Parses a text id into the target's key type.  False when the text is not
- * a key's canonical form (a reference that cannot be present).
+ * a key's canonical form (a reference that cannot be present): the key type's
+ * input function rejected it with a data exception (class 22), or accepted
+ * it but prints the key otherwise.  Any other error it raises goes on as is.
  */
 bool canonical_key(TargetRef *target, Datum id_text, Datum *key);
 

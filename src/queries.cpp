@@ -29,11 +29,20 @@ kept(SPIPlanPtr *slot, StringInfo sql, int nargs, Oid *argtypes, Oid owner)
 }
 
 /*
- * A kept plan that PostgreSQL no longer trusts is rebuilt from current names.
+ * Whether the kept plan in slot may run; a plan PostgreSQL no longer trusts
+ * is freed, to be rebuilt from current names.  The table it reads is locked
+ * first, in the mode the statement takes, as ri_triggers.c locks both tables
+ * before ri_FetchPreparedPlan (see its CAUTION): taking the lock processes
+ * the invalidations of a rename committed before it, and holding it keeps
+ * any other rename from committing until this transaction ends.  Checked
+ * before the lock, a plan could pass, then wait in the executor for a
+ * transaction that renames the table, and be re-planned from its old text,
+ * whose name by then means another table or none.
  */
 static bool
-usable(SPIPlanPtr *slot)
+usable(SPIPlanPtr *slot, Oid relid, LOCKMODE lockmode)
 {
+	LockRelationOid(relid, lockmode);
 	if (*slot == nullptr)
 		return false;
 	if (SPI_plan_is_valid(*slot))
@@ -46,7 +55,8 @@ usable(SPIPlanPtr *slot)
 static SPIPlanPtr
 target_lookup(SPIPlanPtr *slot, TargetRef *target, Oid op, Oid param_type)
 {
-	if (usable(slot))
+	/* SELECT ... FOR KEY SHARE */
+	if (usable(slot, target->relid, RowShareLock))
 		return *slot;
 	StringInfoData sql;
 	initStringInfo(&sql);
@@ -90,6 +100,25 @@ source_slot(TargetRef *target, SourceStatement which)
 			return &target->set_default_plan;
 		case SourceStatement::TruncateProbe:
 			return &target->truncate_probe_plan;
+	}
+	pg_unreachable();
+}
+
+/* The lock the statement takes on the source. */
+static LOCKMODE
+source_lock(SourceStatement which)
+{
+	switch (which)
+	{
+		case SourceStatement::Referencing:
+			return RowShareLock; /* FOR KEY SHARE */
+		case SourceStatement::TruncateProbe:
+			return AccessShareLock;
+		case SourceStatement::CascadeDelete:
+		case SourceStatement::CascadeUpdate:
+		case SourceStatement::SetNull:
+		case SourceStatement::SetDefault:
+			return RowExclusiveLock;
 	}
 	pg_unreachable();
 }
@@ -148,7 +177,7 @@ SPIPlanPtr
 source_plan(TargetRef *target, SourceStatement which)
 {
 	SPIPlanPtr *slot = source_slot(target, which);
-	if (usable(slot))
+	if (usable(slot, target->association->source, source_lock(which)))
 		return *slot;
 	Association *a = target->association;
 	StringInfoData sql;

@@ -392,6 +392,41 @@ UPDATE uuid_videos SET id = 'C0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A13'
 SELECT attachable_type, attachable_id FROM attachments ORDER BY id;
 SELECT count(*) AS orphans FROM polyref.orphans('attachments', 'attachable');
 
+-- A key type polyref does not parse itself (here a domain over integer) is
+-- parsed by its input function in a subtransaction.  Only a data error
+-- (class 22) there means "not canonical"; any other error is raised as it
+-- was: a cancel while the input function runs stays a cancel (57014).
+CREATE FUNCTION slow_key_ok(v integer) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('polyref_test.slow', true) = 'on' THEN
+        PERFORM pg_sleep(10);
+    END IF;
+    RETURN true;
+END $$;
+CREATE DOMAIN slow_key AS integer CHECK (slow_key_ok(VALUE));
+CREATE TABLE slow_posts (id slow_key PRIMARY KEY);
+INSERT INTO slow_posts VALUES (7);
+CREATE TABLE slow_refs (id serial PRIMARY KEY, ref_type text, ref_id text);
+SELECT polyref.declare('slow_refs', 'slow_ref',
+                       targets => ARRAY['slow_posts']::regclass[],
+                       kinds => ARRAY['SlowPost'],
+                       type_column => 'ref_type', id_column => 'ref_id',
+                       initially_deferred => false);
+INSERT INTO slow_refs (ref_type, ref_id) VALUES ('SlowPost', '7');
+-- not canonical: the input function rejects it (22P02), or prints it otherwise
+INSERT INTO slow_refs (ref_type, ref_id) VALUES ('SlowPost', 'seven');
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO slow_refs (ref_type, ref_id) VALUES ('SlowPost', '07');
+\echo :LAST_ERROR_SQLSTATE
+-- cancelled by statement_timeout inside the input function
+SET polyref_test.slow = on;
+SET statement_timeout = '100ms';
+INSERT INTO slow_refs (ref_type, ref_id) VALUES ('SlowPost', '7');
+\echo :LAST_ERROR_SQLSTATE
+RESET statement_timeout;
+RESET polyref_test.slow;
+SELECT ref_type, ref_id FROM slow_refs ORDER BY id;
+
 -- ---------------------------------------------------------------------------
 -- Privileges: as natively, DETAIL leaves the key values out when the user
 -- may not SELECT them from the source table.
