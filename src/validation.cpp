@@ -24,64 +24,6 @@ text_array(const char *const *labels, int n)
 	return make_array(values, n, TEXTOID);
 }
 
-/*
- * Runs sql as role with the latest snapshot and a large work_mem, as
- * RI_Initial_Check does.
- */
-static uint64
-run_check_query(const char *sql, int nargs, Oid *types, Datum *values, Oid role,
-				long limit)
-{
-	SPIPlanPtr plan = prepare_as(sql, nargs, types, role);
-	int save_nestlevel = NewGUCNestLevel();
-	char work_mem[32];
-	snprintf(work_mem, sizeof(work_mem), "%d", maintenance_work_mem);
-	(void) set_config_option("work_mem", work_mem, PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	UserSwitch saved = become_owner(role);
-	int rc = SPI_execute_snapshot(plan, values, NULL, GetLatestSnapshot(),
-								  InvalidSnapshot, true, false, limit);
-	restore_user(saved);
-	AtEOXact_GUC(true, save_nestlevel);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "polyref: validation query failed: %s",
-			 SPI_result_code_string(rc));
-	return SPI_processed;
-}
-
-/*
- * The sink runs in the caller's memory: what it keeps must outlive this
- * function's SPI session.
- */
-static void
-emit(ViolationSink found, MemoryContext caller_memory, Datum tableoid,
-	 Datum ctid, const char *kind, const char *id, Oid target, void *context)
-{
-	MemoryContext spi_memory = MemoryContextSwitchTo(caller_memory);
-	found(tableoid, ctid, kind, id, target, context);
-	MemoryContextSwitchTo(spi_memory);
-}
-
-static void
-emit_rows(Oid target, ViolationSink found, MemoryContext caller_memory,
-		  void *context, uint64 *count, long limit)
-{
-	SPITupleTable *rows = SPI_tuptable;
-	uint64 n = SPI_processed;
-	for (uint64 i = 0; i < n && (limit == 0 || *count < (uint64) limit); i++)
-	{
-		bool isnull;
-		Datum tableoid =
-			SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull);
-		Datum ctid = SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull);
-		emit(found, caller_memory, tableoid, ctid,
-			 SPI_getvalue(rows->vals[i], rows->tupdesc, 3),
-			 SPI_getvalue(rows->vals[i], rows->tupdesc, 4), target, context);
-		(*count)++;
-	}
-}
-
-
 /* May the source's owner read every row of the target? */
 static bool
 source_owner_reads(TargetRef *target)
@@ -232,11 +174,6 @@ struct MissingKey
 	int64 id;
 };
 
-/*
- * find_violations in one sequential scan of the source: half-NULL pairs
- * and undeclared kinds as they come, missing keys after, target by target,
- * the order the queries report them in.
- */
 /* A row address the sink may keep. */
 static Datum
 row_address(const ItemPointerData *tid)
@@ -247,6 +184,11 @@ row_address(const ItemPointerData *tid)
 	return PointerGetDatum(copy);
 }
 
+/*
+ * find_violations in one sequential scan of the source: half-NULL pairs
+ * and undeclared kinds as they come, missing keys after, target by target,
+ * the order the queries report them in.
+ */
 static uint64
 find_violations_in_one_pass(Association *a, long limit, ViolationSink found,
 							void *context)
@@ -341,155 +283,336 @@ find_violations_in_one_pass(Association *a, long limit, ViolationSink found,
 	return count;
 }
 
+/* ------------------------------------------------------------------------
+ * The queries, for every other shape (see validation.hpp).  Each query is
+ * read through a cursor, a batch of rows at a time, and a batch's work is
+ * done in memory reset after it: no result is held whole, so memory stays
+ * the same whatever the size of the table.  (orphans() keeps what it is
+ * given in a tuplestore, which spills to disk.)
+ */
+
+/* Rows fetched from a cursor at a time. */
+static const long batch_rows = 1000;
+
+/*
+ * A query run as RI_Initial_Check runs its own: as role, with the latest
+ * snapshot, and with work_mem raised to maintenance_work_mem until it is
+ * closed.  (The plan is made before work_mem is raised, as it always was.)
+ */
+struct CheckCursor
+{
+	Portal portal;
+	Oid role;
+	int guc_level;
+};
+
+static CheckCursor
+check_cursor_open(const char *sql, Datum kinds, Oid role)
+{
+	Oid types[1] = { TEXTARRAYOID };
+	SPIPlanPtr plan = prepare_as(sql, 1, types, role);
+	CheckCursor cursor{ nullptr, role, NewGUCNestLevel() };
+	char work_mem[32];
+	snprintf(work_mem, sizeof(work_mem), "%d", maintenance_work_mem);
+	(void) set_config_option("work_mem", work_mem, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	/* A read-only cursor reads with the active snapshot. */
+	PushActiveSnapshot(GetLatestSnapshot());
+	UserSwitch saved = become_owner(role);
+	cursor.portal = SPI_cursor_open(NULL, plan, &kinds, NULL, true);
+	restore_user(saved);
+	PopActiveSnapshot();
+	return cursor;
+}
+
+/*
+ * The cursor's next count rows, as its role, into SPI_tuptable (the caller
+ * frees it).  Like every SPI call, it leaves SPI's procedure memory current.
+ */
+static uint64
+check_cursor_fetch(const CheckCursor &cursor, long count)
+{
+	UserSwitch saved = become_owner(cursor.role);
+	SPI_cursor_fetch(cursor.portal, true, count);
+	restore_user(saved);
+	return SPI_processed;
+}
+
+static void
+check_cursor_close(const CheckCursor &cursor)
+{
+	SPI_cursor_close(cursor.portal);
+	AtEOXact_GUC(true, cursor.guc_level);
+}
+
+/* Where violations go, and how many more may. */
+struct Violations
+{
+	ViolationSink found;
+	void *context;
+	MemoryContext caller_memory; /* the sink runs in it */
+	MemoryContext batch_memory;  /* one batch's work, reset after it */
+	long limit;                  /* 0: no limit */
+	uint64 count;
+
+	bool full() const
+	{
+		return limit != 0 && count >= (uint64) limit;
+	}
+};
+
+/*
+ * Passes row i of rows (tableoid, ctid, kind, id: every query's first four
+ * columns) to the sink.  The sink runs in the caller's memory: what it keeps
+ * must outlive the batch and this function's SPI session.
+ */
+static void
+emit_row(Violations *v, SPITupleTable *rows, uint64 i, Oid target)
+{
+	HeapTuple row = rows->vals[i];
+	bool isnull;
+	Datum tableoid = SPI_getbinval(row, rows->tupdesc, 1, &isnull);
+	Datum ctid = SPI_getbinval(row, rows->tupdesc, 2, &isnull);
+	char *kind = SPI_getvalue(row, rows->tupdesc, 3);
+	char *id = SPI_getvalue(row, rows->tupdesc, 4);
+	MemoryContext batch_memory = MemoryContextSwitchTo(v->caller_memory);
+	v->found(tableoid, ctid, kind, id, target, v->context);
+	MemoryContextSwitchTo(batch_memory);
+	v->count++;
+}
+
+/*
+ * Reads the cursor to its end, or until the limit is reached, calling
+ * per_row(rows, i) for each row with the batch memory current; then closes
+ * it.  When every row is a violation, no more are fetched than the limit
+ * lets through, so that the query stops where a single one would.
+ */
+template <typename PerRow>
+static void
+for_each_row(Violations *v, const CheckCursor &cursor, bool rows_are_violations,
+			 PerRow per_row)
+{
+	bool more = true;
+	while (more && !v->full())
+	{
+		long wanted = batch_rows;
+		if (rows_are_violations && v->limit != 0)
+			wanted = std::min(wanted, v->limit - (long) v->count);
+		uint64 n = check_cursor_fetch(cursor, wanted);
+		SPITupleTable *rows = SPI_tuptable;
+		MemoryContext spi_memory = MemoryContextSwitchTo(v->batch_memory);
+		for (uint64 i = 0; i < n && !v->full(); i++)
+			per_row(rows, i);
+		MemoryContextSwitchTo(spi_memory);
+		SPI_freetuptable(rows);
+		MemoryContextReset(v->batch_memory);
+		more = n == (uint64) wanted;
+	}
+	check_cursor_close(cursor);
+}
+
+/* What every query selects and reads. */
+struct SourceQuery
+{
+	const char *select; /* SELECT tableoid, ctid, kind, id */
+	const char *source; /* the relation scanned */
+	const char *type_column;
+	const char *id_column;
+	Oid role; /* the source's owner */
+};
+
+static SourceQuery
+source_query(Association *a, const ViolationScope &scope)
+{
+	SourceQuery q;
+	q.source = scanned_relation(OidIsValid(scope.scan_relid) ? scope.scan_relid
+															 : a->source);
+	q.type_column =
+		quote_identifier(get_attname(a->source, a->type_attnum, false));
+	q.id_column = quote_identifier(get_attname(a->source, a->id_attnum, false));
+	/*
+	 * Without the rows' addresses, every column a check reads is in the
+	 * (type, id) index, and the planner can answer from it alone.
+	 */
+	q.select = scope.need_row_address
+				   ? psprintf("SELECT x.tableoid::pg_catalog.regclass, x.ctid, "
+							  "x.%s::pg_catalog.text, x.%s::pg_catalog.text",
+							  q.type_column, q.id_column)
+				   : psprintf("SELECT NULL::pg_catalog.regclass, "
+							  "NULL::pg_catalog.tid, x.%s::pg_catalog.text, "
+							  "x.%s::pg_catalog.text",
+							  q.type_column, q.id_column);
+	q.role = a->source_owner;
+	return q;
+}
+
+/* Half-NULL pairs, and kinds the association does not declare. */
+static void
+emit_unmatched_kinds(Violations *v, Association *a, const SourceQuery &q)
+{
+	const char **labels =
+		(const char **) palloc(sizeof(char *) * (a->nkinds + 1));
+	for (int k = 0; k < a->nkinds; k++)
+		labels[k] = a->kinds[k].label;
+	char *sql =
+		psprintf("%s FROM %s x WHERE (x.%s IS NULL) OPERATOR(pg_catalog.<>) "
+				 "(x.%s IS NULL) OR (x.%s IS NOT NULL AND NOT "
+				 "x.%s::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($1))",
+				 q.select, q.source, q.type_column, q.id_column, q.type_column,
+				 q.type_column);
+	CheckCursor cursor =
+		check_cursor_open(sql, text_array(labels, a->nkinds), q.role);
+	for_each_row(v, cursor, true, [v](SPITupleTable *rows, uint64 i) {
+		emit_row(v, rows, i, InvalidOid);
+	});
+}
+
+/*
+ * The kinds of the association that point at target (or only_kind, if it
+ * does), as text[]; (Datum) 0 if none.
+ */
+static Datum
+kinds_of_target(Association *a, TargetRef *target, const char *only_kind)
+{
+	const char **labels =
+		(const char **) palloc(sizeof(char *) * (a->nkinds + 1));
+	int nlabels = 0;
+	for (int k = 0; k < a->nkinds; k++)
+		if (a->kinds[k].target == target &&
+			(only_kind == nullptr || strcmp(a->kinds[k].label, only_kind) == 0))
+			labels[nlabels++] = a->kinds[k].label;
+	return nlabels == 0 ? (Datum) 0 : text_array(labels, nlabels);
+}
+
+/* The source rows of kinds $1 with a non-NULL id. */
+static char *
+rows_of_kinds(const SourceQuery &q, const char *columns)
+{
+	return psprintf("%s%s FROM %s x WHERE x.%s::pg_catalog.text "
+					"OPERATOR(pg_catalog.=) ANY ($1) AND x.%s IS NOT NULL",
+					q.select, columns, q.source, q.type_column, q.id_column);
+}
+
+/*
+ * Rows of kinds whose key target lacks: one anti-join, as the source's
+ * owner, who may read the whole target.
+ */
+static void
+emit_missing_by_anti_join(Violations *v, Association *a, TargetRef *target,
+						  const SourceQuery &q, Datum kinds)
+{
+	StringInfoData match;
+	initStringInfo(&match);
+	char *key = qualified_column("t", target->relid, target->key_attnum);
+	char *id = psprintf("x.%s", q.id_column);
+	if (target->id_match == IdMatch::CanonicalText)
+		generate_operator_clause(&match, id, a->id_type, TextEqualOperator,
+								 psprintf("%s::pg_catalog.text", key), TEXTOID);
+	else
+		generate_operator_clause(&match, key, target->key_type,
+								 target->lookup_operator, id, a->id_type);
+	char *sql = psprintf("%s AND NOT EXISTS (SELECT 1 FROM %s t WHERE %s)",
+						 rows_of_kinds(q, ""), scanned_relation(target->relid),
+						 match.data);
+	CheckCursor cursor = check_cursor_open(sql, kinds, q.role);
+	Oid relid = target->relid;
+	for_each_row(v, cursor, true, [v, relid](SPITupleTable *rows, uint64 i) {
+		emit_row(v, rows, i, relid);
+	});
+}
+
+/*
+ * Whether target holds the key id names, looked up as the target's owner
+ * (without locking: validation reads, as natively).  The lookup's result is
+ * freed at once; SPI leaves its own memory current, so the batch memory is
+ * made current again.
+ */
+static bool
+key_present(TargetRef *target, SPIPlanPtr lookup, Datum id,
+			MemoryContext batch_memory)
+{
+	Datum key = id;
+	if (target->id_match == IdMatch::CanonicalText &&
+		!canonical_key(target, id, &key))
+		return false;
+	UserSwitch saved = become_owner(target->owner);
+	int rc = SPI_execute_snapshot(lookup, &key, NULL, GetLatestSnapshot(),
+								  InvalidSnapshot, true, false, 1);
+	restore_user(saved);
+	bool present = rc == SPI_OK_SELECT && SPI_processed > 0;
+	SPI_freetuptable(SPI_tuptable);
+	MemoryContextSwitchTo(batch_memory);
+	return present;
+}
+
+/*
+ * The same when the source's owner may not read the target: the rows of
+ * kinds are read as the source's owner, and each key is looked up as the
+ * target's.
+ */
+static void
+emit_missing_by_lookup(Violations *v, TargetRef *target, const SourceQuery &q,
+					   Datum kinds)
+{
+	StringInfoData lookup_sql;
+	initStringInfo(&lookup_sql);
+	appendStringInfo(&lookup_sql, "SELECT 1 FROM %s t WHERE ",
+					 scanned_relation(target->relid));
+	generate_operator_clause(
+		&lookup_sql, qualified_column("t", target->relid, target->key_attnum),
+		target->key_type, target->lookup_operator, "$1",
+		target->lookup_param_type);
+	SPIPlanPtr lookup = prepare_as(lookup_sql.data, 1,
+								   &target->lookup_param_type, target->owner);
+	char *sql = rows_of_kinds(q, psprintf(", x.%s", q.id_column));
+	CheckCursor cursor = check_cursor_open(sql, kinds, q.role);
+	for_each_row(
+		v, cursor, false, [v, target, lookup](SPITupleTable *rows, uint64 i) {
+			bool isnull;
+			Datum id = SPI_getbinval(rows->vals[i], rows->tupdesc, 5, &isnull);
+			if (!key_present(target, lookup, id, v->batch_memory))
+				emit_row(v, rows, i, target->relid);
+		});
+}
+
+static uint64
+find_violations_by_queries(Association *a, const ViolationScope &scope,
+						   long limit, ViolationSink found, void *context)
+{
+	SourceQuery q = source_query(a, scope);
+	Violations v{ found, context, CurrentMemoryContext, nullptr, limit, 0 };
+	SpiSession spi = spi_open();
+	v.batch_memory =
+		AllocSetContextCreate(CurrentMemoryContext, "polyref validation batch",
+							  ALLOCSET_DEFAULT_SIZES);
+
+	if (scope.only_kind == nullptr && scope.only_target == nullptr)
+		emit_unmatched_kinds(&v, a, q);
+	/* Rows whose key is missing from their kind's target. */
+	for (int t = 0; t < a->ntargets && !v.full(); t++)
+	{
+		TargetRef *target = a->targets[t];
+		if (scope.only_target != nullptr && scope.only_target != target)
+			continue;
+		Datum kinds = kinds_of_target(a, target, scope.only_kind);
+		if (kinds == (Datum) 0)
+			continue;
+		if (source_owner_reads(target))
+			emit_missing_by_anti_join(&v, a, target, q, kinds);
+		else
+			emit_missing_by_lookup(&v, target, q, kinds);
+	}
+	spi_close(spi);
+	return v.count;
+}
+
 uint64
 find_violations(Association *a, const ViolationScope &scope, long limit,
 				ViolationSink found, void *context)
 {
 	if (one_pass_applies(a, scope))
 		return find_violations_in_one_pass(a, limit, found, context);
-
-	const char *only_kind = scope.only_kind;
-	const char *source = scanned_relation(
-		OidIsValid(scope.scan_relid) ? scope.scan_relid : a->source);
-	const char *type_column =
-		quote_identifier(get_attname(a->source, a->type_attnum, false));
-	const char *id_column =
-		quote_identifier(get_attname(a->source, a->id_attnum, false));
-	/*
-	 * Without the rows' addresses, every column a check reads is in the
-	 * (type, id) index, and the planner can answer from it alone.
-	 */
-	const char *select =
-		scope.need_row_address
-			? psprintf("SELECT x.tableoid::pg_catalog.regclass, x.ctid, "
-					   "x.%s::pg_catalog.text,"
-					   " x.%s::pg_catalog.text",
-					   type_column, id_column)
-			: psprintf("SELECT NULL::pg_catalog.regclass, "
-					   "NULL::pg_catalog.tid, x.%s::pg_catalog.text,"
-					   " x.%s::pg_catalog.text",
-					   type_column, id_column);
-	uint64 count = 0;
-	MemoryContext caller_memory = CurrentMemoryContext;
-	SpiSession spi = spi_open();
-
-	/* Half-NULL pairs and undeclared kinds. */
-	if (only_kind == nullptr && scope.only_target == nullptr)
-	{
-		const char **labels =
-			(const char **) palloc(sizeof(char *) * (a->nkinds + 1));
-		for (int k = 0; k < a->nkinds; k++)
-			labels[k] = a->kinds[k].label;
-		Oid types[1] = { TEXTARRAYOID };
-		Datum values[1] = { text_array(labels, a->nkinds) };
-		char *sql = psprintf(
-			"%s FROM %s x WHERE (x.%s IS NULL) OPERATOR(pg_catalog.<>) (x.%s "
-			"IS NULL)"
-			" OR (x.%s IS NOT NULL AND NOT x.%s::pg_catalog.text "
-			"OPERATOR(pg_catalog.=) ANY ($1))",
-			select, source, type_column, id_column, type_column, type_column);
-		run_check_query(sql, 1, types, values, a->source_owner, limit);
-		emit_rows(InvalidOid, found, caller_memory, context, &count, limit);
-	}
-
-	/* Rows whose key is missing from their kind's target. */
-	for (int t = 0; t < a->ntargets && (limit == 0 || count < (uint64) limit);
-		 t++)
-	{
-		TargetRef *target = a->targets[t];
-		if (scope.only_target != nullptr && scope.only_target != target)
-			continue;
-		const char **labels =
-			(const char **) palloc(sizeof(char *) * (a->nkinds + 1));
-		int nlabels = 0;
-		for (int k = 0; k < a->nkinds; k++)
-			if (a->kinds[k].target == target &&
-				(only_kind == nullptr ||
-				 strcmp(a->kinds[k].label, only_kind) == 0))
-				labels[nlabels++] = a->kinds[k].label;
-		if (nlabels == 0)
-			continue;
-		Oid types[1] = { TEXTARRAYOID };
-		Datum values[1] = { text_array(labels, nlabels) };
-		const char *of_kinds =
-			psprintf("x.%s::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($1) "
-					 "AND x.%s IS NOT NULL",
-					 type_column, id_column);
-		if (source_owner_reads(target))
-		{
-			StringInfoData match;
-			initStringInfo(&match);
-			char *key = psprintf(
-				"t.%s", quote_identifier(get_attname(
-							target->relid, target->key_attnum, false)));
-			char *id = psprintf("x.%s", id_column);
-			if (target->id_match == IdMatch::CanonicalText)
-				generate_operator_clause(
-					&match, id, a->id_type, TextEqualOperator,
-					psprintf("%s::pg_catalog.text", key), TEXTOID);
-			else
-				generate_operator_clause(&match, key, target->key_type,
-										 target->lookup_operator, id,
-										 a->id_type);
-			char *sql = psprintf("%s FROM %s x WHERE %s AND NOT EXISTS (SELECT "
-								 "1 FROM %s t WHERE %s)",
-								 select, source, of_kinds,
-								 scanned_relation(target->relid), match.data);
-			run_check_query(sql, 1, types, values, a->source_owner, limit);
-			emit_rows(target->relid, found, caller_memory, context, &count,
-					  limit);
-			continue;
-		}
-		/*
-		 * The source's owner may not read the target: look each key up as the
-		 * target's owner (without locking: validation reads, as natively).
-		 */
-		StringInfoData lookup;
-		initStringInfo(&lookup);
-		appendStringInfo(&lookup, "SELECT 1 FROM %s t WHERE ",
-						 scanned_relation(target->relid));
-		generate_operator_clause(
-			&lookup,
-			psprintf("t.%s", quote_identifier(get_attname(
-								 target->relid, target->key_attnum, false))),
-			target->key_type, target->lookup_operator, "$1",
-			target->lookup_param_type);
-		SPIPlanPtr lookup_plan = prepare_as(
-			lookup.data, 1, &target->lookup_param_type, target->owner);
-		char *sql = psprintf("%s, x.%s FROM %s x WHERE %s", select, id_column,
-							 source, of_kinds);
-		uint64 n = run_check_query(sql, 1, types, values, a->source_owner, 0);
-		SPITupleTable *rows = SPI_tuptable;
-		for (uint64 i = 0; i < n && (limit == 0 || count < (uint64) limit); i++)
-		{
-			bool isnull;
-			Datum id = SPI_getbinval(rows->vals[i], rows->tupdesc, 5, &isnull);
-			Datum key = id;
-			bool present = target->id_match != IdMatch::CanonicalText ||
-						   canonical_key(target, id, &key);
-			if (present)
-			{
-				UserSwitch saved = become_owner(target->owner);
-				int rc = SPI_execute_snapshot(lookup_plan, &key, NULL,
-											  GetLatestSnapshot(),
-											  InvalidSnapshot, true, false, 1);
-				restore_user(saved);
-				present = rc == SPI_OK_SELECT && SPI_processed > 0;
-			}
-			if (!present)
-			{
-				emit(found, caller_memory,
-					 SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull),
-					 SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull),
-					 SPI_getvalue(rows->vals[i], rows->tupdesc, 3),
-					 SPI_getvalue(rows->vals[i], rows->tupdesc, 4),
-					 target->relid, context);
-				count++;
-			}
-		}
-	}
-	spi_close(spi);
-	return count;
+	return find_violations_by_queries(a, scope, limit, found, context);
 }
 
 struct FirstViolation
