@@ -105,6 +105,13 @@ parse_in_subtransaction(TargetRef *target, char *id, Datum *key)
 }
 
 bool
+has_fast_canonical_form(Oid key_type)
+{
+	return key_type == INT2OID || key_type == INT4OID || key_type == INT8OID ||
+		   key_type == UUIDOID;
+}
+
+bool
 canonical_key(TargetRef *target, Datum id_text, Datum *key)
 {
 	char *id = TextDatumGetCString(id_text);

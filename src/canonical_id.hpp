@@ -20,4 +20,11 @@ namespace polyref {
  */
 bool canonical_key(TargetRef *target, Datum id_text, Datum *key);
 
+/*
+ * Key types whose canonical form canonical_key checks itself, without the
+ * type's input function and its subtransaction: smallint, integer, bigint
+ * and uuid.
+ */
+bool has_fast_canonical_form(Oid key_type);
+
 } // namespace polyref

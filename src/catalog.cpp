@@ -160,12 +160,6 @@ unique_key_opclass(Oid relid, AttrNumber attnum, Oid *index_oid)
 	return opclass;
 }
 
-static bool
-is_text_type(Oid type)
-{
-	return type == TEXTOID || type == VARCHAROID;
-}
-
 KeyProblem
 find_target_key(TargetRef *target, Oid relid, const char *key_column,
 				Oid id_type)

@@ -25,7 +25,7 @@
 #include "boundary.hpp"
 #include "catalog.hpp"
 #include "config.hpp"
-#include "joins.hpp"
+#include "join_views.hpp"
 #include "management.hpp"
 #include "spi_util.hpp"
 #include "triggers.hpp"

@@ -231,7 +231,7 @@ find_pairs(Datum schemas, bool schemas_null, int *count)
 		/* Only kind columns polyref can enforce. */
 		Oid type = getBaseType(get_atttype(
 			pair->source, get_attnum(pair->source, pair->type_column)));
-		if (type == TEXTOID || type == VARCHAROID || type_is_enum(type) ||
+		if (is_text_type(type) || type_is_enum(type) ||
 			IsBinaryCoercible(type, TEXTOID))
 			kept++;
 	}

@@ -12,7 +12,7 @@
 #include "boundary.hpp"
 #include "catalog.hpp"
 #include "config.hpp"
-#include "joins.hpp"
+#include "join_views.hpp"
 #include "management.hpp"
 #include "spi_util.hpp"
 #include "sql_names.hpp"

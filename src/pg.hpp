@@ -5,7 +5,7 @@
  */
 #pragma once
 
-/* clang-format leaves this file as written: PostgreSQL's headers, their order. */
+/* PostgreSQL's headers, in their order: clang-format leaves them alone. */
 /* clang-format off */
 
 extern "C" {

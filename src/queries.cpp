@@ -8,12 +8,6 @@
 
 namespace polyref {
 
-static void
-append_relation(StringInfo sql, Oid relid)
-{
-	appendStringInfoString(sql, scanned_relation(relid));
-}
-
 static const char *
 column(Oid relid, AttrNumber attnum)
 {
@@ -61,7 +55,7 @@ target_lookup(SPIPlanPtr *slot, TargetRef *target, Oid op, Oid param_type)
 	StringInfoData sql;
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT 1 FROM ");
-	append_relation(&sql, target->relid);
+	append_scanned_relation(&sql, target->relid);
 	appendStringInfoString(&sql, " x WHERE ");
 	char *key = psprintf("x.%s", column(target->relid, target->key_attnum));
 	generate_operator_clause(&sql, key, target->key_type, op, "$1", param_type);
@@ -199,7 +193,7 @@ source_plan(TargetRef *target, SourceStatement which)
 			appendStringInfoString(&sql, "UPDATE ");
 			break;
 	}
-	append_relation(&sql, a->source);
+	append_scanned_relation(&sql, a->source);
 	appendStringInfoString(&sql, " x ");
 	switch (which)
 	{

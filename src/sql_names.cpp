@@ -35,6 +35,20 @@ scanned_relation(Oid relid)
 					qualified_relation(relid));
 }
 
+void
+append_scanned_relation(StringInfo sql, Oid relid)
+{
+	appendStringInfoString(sql, scanned_relation(relid));
+}
+
+char *
+qualified_function(Oid function)
+{
+	return quote_qualified_identifier(
+		get_namespace_name(get_func_namespace(function)),
+		get_func_name(function));
+}
+
 char *
 qualified_column(const char *alias, Oid relid, AttrNumber attnum)
 {
@@ -53,6 +67,12 @@ append_operator(StringInfo sql, Oid operator_oid)
 					 quote_identifier(get_namespace_name(op->oprnamespace)),
 					 NameStr(op->oprname));
 	ReleaseSysCache(tuple);
+}
+
+bool
+is_text_type(Oid type)
+{
+	return type == TEXTOID || type == VARCHAROID;
 }
 
 } // namespace polyref

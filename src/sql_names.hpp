@@ -27,7 +27,19 @@ char *scanned_relation(Oid relid);
 /* alias."column" */
 char *qualified_column(const char *alias, Oid relid, AttrNumber attnum);
 
+/* Appends scanned_relation(relid). */
+void append_scanned_relation(StringInfo sql, Oid relid);
+
+/* "schema"."function" */
+char *qualified_function(Oid function);
+
 /* OPERATOR("schema".=) */
 void append_operator(StringInfo sql, Oid operator_oid);
+
+/*
+ * text or varchar: the types whose values compare as their bytes, and which
+ * hold a kind label or a key's canonical text form as written.
+ */
+bool is_text_type(Oid type);
 
 } // namespace polyref

@@ -1,6 +1,7 @@
 /*
- * joins.hpp — the join views' upkeep, which the management functions and DDL
- * handling call (see joins.cpp for the join helpers themselves).
+ * join_views.hpp — the join views' upkeep, which the management functions
+ * and DDL handling call (polyref.create_join_view itself is in
+ * join_views.cpp).
  *
  * polyref.create_join_view records each view in polyref.config_join_view;
  * these keep the recorded views in step with their association.

@@ -1,0 +1,582 @@
+/*
+ * resolve.cpp — resolve, resolve_many and referrers: querying an association
+ * as easily as a join.
+ *
+ * Enforcement acts as the tables' owners; these helpers do not.  Every query
+ * here runs as the caller, so it returns nothing the caller could not SELECT
+ * and row-level security applies as to any query.  As in queries.cpp, every
+ * table is schema-qualified, every identifier quoted and every operator
+ * written OPERATOR(schema.name), so nothing on the search_path changes what
+ * runs.
+ *
+ * Ids and keys.  An id argument finds a kind's key when it has the key's type
+ * (or one binary-coercible to it), when it is text (SPEC's text-id rule: the
+ * key's canonical text form, '42' and not '042'), when it converts to the key
+ * implicitly (any integer against a bigint key), or when the key's btree
+ * family compares the two (a bigint against an integer key); anything else
+ * is 42804.  Each id is converted to a key here, in C, so that every lookup is
+ * "key = $1" or "key = ANY ($1)" on the key's unique index.
+ */
+#include "arguments.hpp"
+#include "boundary.hpp"
+#include "canonical_id.hpp"
+#include "catalog.hpp"
+#include "spi_util.hpp"
+#include "sql_names.hpp"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace polyref {
+
+static bool
+may_use_schema(Oid namespace_oid, Oid role)
+{
+#if PG_VERSION_NUM >= 160000
+	return object_aclcheck(NamespaceRelationId, namespace_oid, role,
+						   ACL_USAGE) == ACLCHECK_OK;
+#else
+	return pg_namespace_aclcheck(namespace_oid, role, ACL_USAGE) == ACLCHECK_OK;
+#endif
+}
+
+/* May the caller read every column of relid (what to_jsonb(row) needs)? */
+static bool
+may_read_rows(Oid relid)
+{
+	Oid user = GetUserId();
+	if (!may_use_schema(get_rel_namespace(relid), user))
+		return false;
+	return pg_class_aclcheck(relid, user, ACL_SELECT) == ACLCHECK_OK ||
+		   pg_attribute_aclcheck_all(relid, user, ACL_SELECT, ACLMASK_ALL) ==
+			   ACLCHECK_OK;
+}
+
+/* The association (42704 when it is not declared). */
+static Association *
+declared_association(Oid source, const char *name)
+{
+	existing_relation(source);
+	Association *a = catalog_find(catalog_current(), source, name);
+	if (a == nullptr)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("association \"%s\" on table \"%s\" does not exist",
+						name, get_rel_name(source))));
+	return a;
+}
+
+/* The kind (42704 when the association does not declare it). */
+static Kind *
+declared_kind(Association *a, const char *label)
+{
+	Kind *kind = association_find_kind(a, label, (int) strlen(label));
+	if (kind == nullptr)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("kind \"%s\" is not declared in association \"%s\"",
+						label, a->name)));
+	return kind;
+}
+
+/* ------------------------------------------------------------------------
+ * From an id argument to a kind's key
+ */
+
+enum class Conversion : uint8
+{
+	Same,      /* the key's type, or binary-coercible to it */
+	Canonical, /* text: the key's canonical text form */
+	Cast,      /* an implicit cast to the key's type */
+	ViaText,   /* a type the key's btree family compares with the key */
+};
+
+struct IdConverter
+{
+	TargetRef *target;
+	Oid id_type;  /* the argument's base type */
+	Oid key_base; /* the key's base type: lookups take a key of this type */
+	Conversion how;
+	int cast_nargs;
+	FmgrInfo cast; /* Cast */
+	/* ViaText: key = id, with the family's cross-type operator */
+	FmgrInfo confirm;
+	FmgrInfo id_output; /* the id as text (resolve_many's id column, ViaText) */
+};
+
+/*
+ * How an id of id_type finds target's key.  When it cannot: 42804 if raise,
+ * else false.
+ */
+static bool
+converter_init(IdConverter *c, TargetRef *target, Oid id_type, bool raise)
+{
+	memset(c, 0, sizeof(*c));
+	if (!OidIsValid(id_type))
+		elog(ERROR, "polyref: could not determine the type of the id argument");
+	c->target = target;
+	c->id_type = getBaseType(id_type);
+	c->key_base = getBaseType(target->key_type);
+	Oid output;
+	bool is_varlena;
+	getTypeOutputInfo(c->id_type, &output, &is_varlena);
+	fmgr_info(output, &c->id_output);
+
+	if (c->id_type == c->key_base || IsBinaryCoercible(c->id_type, c->key_base))
+	{
+		c->how = Conversion::Same;
+		return true;
+	}
+	if (is_text_type(c->id_type))
+	{
+		c->how = Conversion::Canonical;
+		return true;
+	}
+	Oid cast_function = InvalidOid;
+	switch (find_coercion_pathway(c->key_base, c->id_type, COERCION_IMPLICIT,
+								  &cast_function))
+	{
+		case COERCION_PATH_RELABELTYPE:
+			c->how = Conversion::Same;
+			return true;
+		case COERCION_PATH_FUNC:
+			c->how = Conversion::Cast;
+			c->cast_nargs = get_func_nargs(cast_function);
+			fmgr_info(cast_function, &c->cast);
+			return true;
+		default:
+			break;
+	}
+	Oid left;
+	Oid right;
+	op_input_types(target->key_eq_operator, &left, &right);
+	List *families = get_mergejoin_opfamilies(target->key_eq_operator);
+	ListCell *cell;
+	foreach (cell, families)
+	{
+		Oid cross = get_opfamily_member(lfirst_oid(cell), left, c->id_type,
+										BTEqualStrategyNumber);
+		if (OidIsValid(cross))
+		{
+			c->how = Conversion::ViaText;
+			fmgr_info(get_opcode(cross), &c->confirm);
+			return true;
+		}
+	}
+	if (!raise)
+		return false;
+	ereport(
+		ERROR,
+		(errcode(ERRCODE_DATATYPE_MISMATCH),
+		 errmsg("an id of type %s cannot be compared with key column \"%s\" of "
+				"table \"%s\"",
+				format_type_be(id_type),
+				get_attname(target->relid, target->key_attnum, false),
+				get_rel_name(target->relid)),
+		 errdetail("The key is of type %s.", format_type_be(target->key_type)),
+		 errhint("Pass an id of type %s, or text in the key's canonical form.",
+				 format_type_be(target->key_type))));
+}
+
+/*
+ * The key an id stands for; false when no key can equal it ('042' for a bigint
+ * key).
+ */
+static bool
+id_to_key(IdConverter *c, Datum id, Datum *key)
+{
+	switch (c->how)
+	{
+		case Conversion::Same:
+			*key = id;
+			return true;
+		case Conversion::Canonical:
+			return canonical_key(c->target, id, key);
+		case Conversion::Cast:
+			if (c->cast_nargs <= 1)
+				*key = FunctionCall1(&c->cast, id);
+			else if (c->cast_nargs == 2)
+				*key = FunctionCall2(&c->cast, id, Int32GetDatum(-1));
+			else
+				*key = FunctionCall3(&c->cast, id, Int32GetDatum(-1),
+									 BoolGetDatum(false));
+			return true;
+		case Conversion::ViaText:
+		{
+			/*
+			 * The key whose text the id prints as, if the family agrees they
+			 * are equal.
+			 */
+			Datum text =
+				CStringGetTextDatum(OutputFunctionCall(&c->id_output, id));
+			if (!canonical_key(c->target, text, key))
+				return false;
+			return DatumGetBool(FunctionCall2Coll(
+				&c->confirm, c->target->key_collation, *key, id));
+		}
+	}
+	pg_unreachable();
+}
+
+/* t.key OPERATOR(=) <right>, right being of the key's base type. */
+static void
+append_key_equals(StringInfo sql, TargetRef *target, const char *right,
+				  Oid right_type)
+{
+	generate_operator_clause(
+		sql, qualified_column("t", target->relid, target->key_attnum),
+		target->key_type, target->key_eq_operator, right, right_type);
+}
+
+} // namespace polyref
+
+using namespace polyref;
+
+/* ------------------------------------------------------------------------
+ * resolve(source, name, kind, id) -> jsonb
+ */
+
+POLYREF_FUNCTION(polyref_resolve)
+{
+	require_argument(fcinfo, 0, "source");
+	require_argument(fcinfo, 1, "name");
+	Association *a =
+		declared_association(PG_GETARG_OID(0), text_argument(fcinfo, 1));
+	if (PG_ARGISNULL(2))
+		PG_RETURN_NULL(); /* a NULL reference points nowhere */
+	Kind *kind = declared_kind(a, text_argument(fcinfo, 2));
+	IdConverter converter;
+	converter_init(&converter, kind->target,
+				   get_fn_expr_argtype(fcinfo->flinfo, 3), true);
+	Datum key;
+	if (PG_ARGISNULL(3) || !id_to_key(&converter, PG_GETARG_DATUM(3), &key))
+		PG_RETURN_NULL();
+
+	TargetRef *target = kind->target;
+	StringInfoData sql;
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT pg_catalog.to_jsonb(t.*) FROM ");
+	append_scanned_relation(&sql, target->relid);
+	appendStringInfoString(&sql, " t WHERE ");
+	append_key_equals(&sql, target, "$1", converter.key_base);
+
+	SpiSession spi = spi_open();
+	Oid argtype = converter.key_base;
+	int rc = SPI_execute_with_args(sql.data, 1, &argtype, &key, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "polyref: resolving failed: %s",
+			 SPI_result_code_string(rc));
+	bool isnull = true;
+	Datum row = (Datum) 0;
+	if (SPI_processed > 0)
+	{
+		row = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+							&isnull);
+		if (!isnull)
+			row = SPI_datumTransfer(row, false, -1);
+	}
+	spi_close(spi);
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(row);
+}
+
+/* ------------------------------------------------------------------------
+ * resolve_many(source, name, kinds[], ids[]) -> (kind, id, target)
+ */
+
+namespace {
+
+struct Wanted
+{
+	int kind;       /* index into the association's kinds */
+	const char *id; /* as the caller gave it, as text */
+	Datum key;
+};
+
+int
+wanted_order(const void *x, const void *y)
+{
+	const Wanted *a = (const Wanted *) x;
+	const Wanted *b = (const Wanted *) y;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	return strcmp(a->id, b->id);
+}
+
+
+} // namespace
+
+POLYREF_FUNCTION(polyref_resolve_many)
+{
+	require_argument(fcinfo, 0, "source");
+	require_argument(fcinfo, 1, "name");
+	require_argument(fcinfo, 2, "kinds");
+	require_argument(fcinfo, 3, "ids");
+	Association *a =
+		declared_association(PG_GETARG_OID(0), text_argument(fcinfo, 1));
+	ArrayType *kinds_array = PG_GETARG_ARRAYTYPE_P(2);
+	ArrayType *ids_array = PG_GETARG_ARRAYTYPE_P(3);
+	Oid id_type = ARR_ELEMTYPE(ids_array);
+	bool *kind_nulls;
+	bool *id_nulls;
+	int nkinds;
+	int nids;
+	Datum *kinds =
+		array_elements(kinds_array, "kinds", TEXTOID, &kind_nulls, &nkinds);
+	Datum *ids = array_elements(ids_array, "ids", id_type, &id_nulls, &nids);
+	if (nkinds != nids)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("kinds and ids must have the same length"),
+				 errdetail("%d kinds and %d ids were given.", nkinds, nids)));
+
+	/* Every kind named is checked, and every id converted to its kind's key. */
+	IdConverter **converters =
+		(IdConverter **) palloc0(sizeof(IdConverter *) * (a->nkinds + 1));
+	Wanted *wanted = (Wanted *) palloc(sizeof(Wanted) * (nkinds + 1));
+	int nwanted = 0;
+	for (int i = 0; i < nkinds; i++)
+	{
+		if (kind_nulls[i])
+			continue;
+		Kind *kind = declared_kind(a, TextDatumGetCString(kinds[i]));
+		int k = (int) (kind - a->kinds);
+		if (converters[k] == nullptr)
+		{
+			converters[k] = (IdConverter *) palloc(sizeof(IdConverter));
+			converter_init(converters[k], kind->target, id_type, true);
+		}
+		Datum key;
+		if (id_nulls[i] || !id_to_key(converters[k], ids[i], &key))
+			continue;
+		wanted[nwanted].kind = k;
+		wanted[nwanted].id =
+			OutputFunctionCall(&converters[k]->id_output, ids[i]);
+		wanted[nwanted].key = key;
+		nwanted++;
+	}
+	/* One row per distinct (kind, id). */
+	if (nwanted > 1)
+		qsort(wanted, nwanted, sizeof(Wanted), wanted_order);
+	int ndistinct = 0;
+	for (int i = 0; i < nwanted; i++)
+		if (ndistinct == 0 ||
+			wanted_order(&wanted[ndistinct - 1], &wanted[i]) != 0)
+			wanted[ndistinct++] = wanted[i];
+
+	InitMaterializedSRF(fcinfo, 0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum *keys = (Datum *) palloc(sizeof(Datum) * (ndistinct + 1));
+	Datum *texts = (Datum *) palloc(sizeof(Datum) * (ndistinct + 1));
+	SpiSession spi = spi_open();
+	/* One query per kind, driven by the key's unique index. */
+	for (int start = 0; start < ndistinct;)
+	{
+		int end = start;
+		while (end < ndistinct && wanted[end].kind == wanted[start].kind)
+			end++;
+		Kind *kind = &a->kinds[wanted[start].kind];
+		TargetRef *target = kind->target;
+		Oid key_base = converters[wanted[start].kind]->key_base;
+		for (int i = start; i < end; i++)
+		{
+			keys[i - start] = wanted[i].key;
+			texts[i - start] = CStringGetTextDatum(wanted[i].id);
+		}
+
+		StringInfoData sql;
+		initStringInfo(&sql);
+		appendStringInfoString(&sql,
+							   "SELECT i.id, pg_catalog.to_jsonb(t.*) FROM ");
+		append_scanned_relation(&sql, target->relid);
+		appendStringInfoString(&sql,
+							   " t JOIN ROWS FROM (pg_catalog.unnest($1), "
+							   "pg_catalog.unnest($2)) AS i(key, id) ON ");
+		append_key_equals(&sql, target, "i.key", key_base);
+		appendStringInfo(
+			&sql, " WHERE %s ",
+			qualified_column("t", target->relid, target->key_attnum));
+		append_operator(&sql, target->key_eq_operator);
+		appendStringInfoString(&sql, " ANY ($1)");
+
+		Oid key_array_type = get_array_type(key_base);
+		if (!OidIsValid(key_array_type))
+			elog(ERROR, "polyref: type %s has no array type",
+				 format_type_be(key_base));
+		Oid types[2] = { key_array_type, TEXTARRAYOID };
+		Datum values[2] = { make_array(keys, end - start, key_base),
+							make_array(texts, end - start, TEXTOID) };
+		int rc =
+			SPI_execute_with_args(sql.data, 2, types, values, NULL, true, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "polyref: resolving failed: %s",
+				 SPI_result_code_string(rc));
+		Datum label = CStringGetTextDatum(kind->label);
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			bool isnull[3] = { false, false, false };
+			Datum row[3];
+			row[0] = label;
+			row[1] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc,
+								   1, &isnull[1]);
+			row[2] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc,
+								   2, &isnull[2]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row,
+								 isnull);
+		}
+		SPI_freetuptable(SPI_tuptable);
+		start = end;
+	}
+	spi_close(spi);
+	return (Datum) 0;
+}
+
+/* ------------------------------------------------------------------------
+ * referrers(target, id) -> (source, association, ref)
+ */
+
+POLYREF_FUNCTION(polyref_referrers)
+{
+	require_argument(fcinfo, 0, "target");
+	Oid target = existing_relation(PG_GETARG_OID(0));
+	Oid id_type = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	Catalog *catalog = catalog_current();
+
+	/*
+	 * The associations' hold on this table and, for a partition, on its
+	 * ancestors.
+	 */
+	List *tables = list_make1_oid(target);
+	if (get_rel_relispartition(target))
+		tables = list_concat(tables, get_partition_ancestors(target));
+	int nrefs = 0;
+	ListCell *cell;
+	foreach (cell, tables)
+	{
+		const McxtVector<TargetRef *> *on =
+			catalog_targets_on(catalog, lfirst_oid(cell));
+		if (on != nullptr)
+			nrefs += (int) on->size();
+	}
+	TargetRef **refs = (TargetRef **) palloc(sizeof(TargetRef *) * (nrefs + 1));
+	nrefs = 0;
+	foreach (cell, tables)
+	{
+		const McxtVector<TargetRef *> *on =
+			catalog_targets_on(catalog, lfirst_oid(cell));
+		if (on != nullptr)
+			for (TargetRef *ref : *on)
+				refs[nrefs++] = ref;
+	}
+
+	/*
+	 * Keys the id cannot be compared with are skipped, unless no key can take
+	 * it.
+	 */
+	IdConverter *converters =
+		(IdConverter *) palloc(sizeof(IdConverter) * (nrefs + 1));
+	bool *comparable = (bool *) palloc(sizeof(bool) * (nrefs + 1));
+	int ncomparable = 0;
+	for (int i = 0; i < nrefs; i++)
+		ncomparable += (comparable[i] = converter_init(&converters[i], refs[i],
+													   id_type, false))
+						   ? 1
+						   : 0;
+	if (nrefs > 0 && ncomparable == 0)
+		converter_init(&converters[0], refs[0], id_type, true);
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(1))
+		return (Datum) 0; /* nothing points at NULL */
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum id = PG_GETARG_DATUM(1);
+	SpiSession spi = spi_open();
+	for (int i = 0; i < nrefs; i++)
+	{
+		TargetRef *ref = refs[i];
+		Association *a = ref->association;
+		Datum key;
+		if (!comparable[i] || !id_to_key(&converters[i], id, &key))
+			continue;
+		/*
+		 * Like RLS for the rows: a source the caller may not read is left out.
+		 */
+		if (!may_read_rows(a->source))
+			continue;
+
+		/*
+		 * The source rows of this target's kinds whose id is this key (the
+		 * (type, id) index).
+		 */
+		const char *type_column =
+			qualified_column("s", a->source, a->type_attnum);
+		const char *id_column = qualified_column("s", a->source, a->id_attnum);
+		StringInfoData sql;
+		initStringInfo(&sql);
+		appendStringInfoString(&sql, "SELECT pg_catalog.to_jsonb(s.*) FROM ");
+		append_scanned_relation(&sql, a->source);
+		appendStringInfo(&sql, " s WHERE %s ", type_column);
+		append_operator(&sql, a->type_eq_operator);
+		if (a->type_class == KindColumnClass::Citext)
+		{
+			/*
+			 * The labels as the column's type (its = takes no text), then
+			 * compared exactly.
+			 */
+			appendStringInfo(
+				&sql, " ANY ($1::%s)",
+				format_type_be_qualified(get_array_type(a->type_type)));
+			appendStringInfo(
+				&sql,
+				" AND %s::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($3)",
+				type_column);
+		}
+		else
+			appendStringInfoString(&sql, " ANY ($1)");
+		appendStringInfoString(&sql, " AND ");
+		Datum key_param;
+		Oid key_param_type;
+		if (ref->id_match == IdMatch::CanonicalText)
+		{
+			generate_operator_clause(&sql, id_column, a->id_type,
+									 TextEqualOperator, "$2", TEXTOID);
+			key_param =
+				CStringGetTextDatum(OutputFunctionCall(&ref->key_output, key));
+			key_param_type = TEXTOID;
+		}
+		else
+		{
+			key_param_type = converters[i].key_base;
+			generate_operator_clause(&sql, "$2", key_param_type,
+									 ref->lookup_operator, id_column,
+									 a->id_type);
+			key_param = key;
+		}
+		Oid types[3] = { a->type_class == KindColumnClass::Enum
+							 ? get_array_type(a->type_type)
+							 : TEXTARRAYOID,
+						 key_param_type, TEXTARRAYOID };
+		Datum values[3] = { ref->kind_values, key_param, ref->kind_labels };
+		int rc =
+			SPI_execute_with_args(sql.data, 3, types, values, NULL, true, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "polyref: finding referrers failed: %s",
+				 SPI_result_code_string(rc));
+		Datum source = ObjectIdGetDatum(a->source);
+		Datum name = CStringGetTextDatum(a->name);
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			bool isnull[3] = { false, false, false };
+			Datum row[3] = { source, name,
+							 SPI_getbinval(SPI_tuptable->vals[r],
+										   SPI_tuptable->tupdesc, 1,
+										   &isnull[2]) };
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row,
+								 isnull);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	spi_close(spi);
+	return (Datum) 0;
+}
