@@ -625,21 +625,12 @@ catalog_free(Catalog *catalog) noexcept
 {
 	for (Association *a : *catalog->associations)
 		for (int t = 0; t < a->ntargets; t++)
-		{
-			TargetRef *target = a->targets[t];
-			SPIPlanPtr *plans[] = {
-				&target->lookup_key_plan,     &target->key_exists_plan,
-				&target->referencing_plan,    &target->cascade_delete_plan,
-				&target->cascade_update_plan, &target->set_null_plan,
-				&target->set_default_plan,    &target->truncate_probe_plan
-			};
-			for (SPIPlanPtr *plan : plans)
-				if (*plan != nullptr)
+			for (SPIPlanPtr &plan : a->targets[t]->plans)
+				if (plan != nullptr)
 				{
-					SPI_freeplan(*plan);
-					*plan = nullptr;
+					SPI_freeplan(plan);
+					plan = nullptr;
 				}
-		}
 	MemoryContextDelete(catalog->memory);
 }
 
@@ -755,6 +746,23 @@ association_find_kind(Association *association, const char *label, int len)
 	if (it != end && it->label_len == len && memcmp(it->label, label, len) == 0)
 		return it;
 	return nullptr;
+}
+
+Kind *
+association_kind_of(Association *association, Datum kind_value)
+{
+	if (association->type_class == KindColumnClass::Enum)
+	{
+		/* An enum's datum is its label's pg_enum OID. */
+		for (int k = 0; k < association->nkinds; k++)
+			if (DatumGetObjectId(association->kinds[k].value) ==
+				DatumGetObjectId(kind_value))
+				return &association->kinds[k];
+		return nullptr;
+	}
+	text *label = DatumGetTextPP(kind_value);
+	return association_find_kind(association, VARDATA_ANY(label),
+								 (int) VARSIZE_ANY_EXHDR(label));
 }
 
 /* ------------------------------------------------------------------------

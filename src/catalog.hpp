@@ -54,6 +54,28 @@ enum class IdMatch : uint8
 struct Association;
 
 /*
+ * The plans a target keeps, prepared on first use from the text queries.cpp
+ * writes, re-prepared when PostgreSQL reports them stale, and freed with the
+ * catalog image.  Lookups in the target table run as its owner, statements
+ * on the source as the source's owner.
+ */
+enum class KeptPlan : uint8
+{
+	/* SELECT 1 FROM target WHERE key = $1 (id's type) FOR KEY SHARE */
+	LookupKey,
+	/* the same with a key-typed $1 (the NO ACTION re-check) */
+	KeyExists,
+	/* SELECT 1 FROM source WHERE type = ANY(kinds) AND id = $2 FOR KEY SHARE */
+	Referencing,
+	CascadeDelete, /* DELETE */
+	CascadeUpdate, /* UPDATE SET id = new key */
+	SetNull,       /* UPDATE SET type = NULL, id = NULL */
+	SetDefault,    /* UPDATE SET type = DEFAULT, id = DEFAULT */
+	TruncateProbe, /* SELECT 1 ... any row of these kinds at all? */
+	Count
+};
+
+/*
  * A kind's target, resolved.  Several kinds of one association may share one.
  */
 struct TargetRef
@@ -104,22 +126,7 @@ struct TargetRef
 	Datum kind_values; /* kind column type [] */
 	Datum kind_labels; /* text[] */
 
-	/*
-	 * Prepared plans, made on first use (see checks.cpp for their text).
-	 * Lookups in the target table, run as its owner:
-	 */
-	/* SELECT 1 FROM target WHERE key = $1 (id's type) FOR KEY SHARE */
-	SPIPlanPtr lookup_key_plan;
-	/* the same with a key-typed $1 (the NO ACTION re-check) */
-	SPIPlanPtr key_exists_plan;
-	/* Statements on the source, run as its owner: */
-	/* SELECT 1 FROM source WHERE type = ANY(kinds) AND id = $2 FOR KEY SHARE */
-	SPIPlanPtr referencing_plan;
-	SPIPlanPtr cascade_delete_plan;
-	SPIPlanPtr cascade_update_plan;
-	SPIPlanPtr set_null_plan;
-	SPIPlanPtr set_default_plan;
-	SPIPlanPtr truncate_probe_plan; /* any row of these kinds at all? */
+	SPIPlanPtr plans[(int) KeptPlan::Count]; /* NULL until first used */
 };
 
 struct Kind
@@ -227,6 +234,9 @@ const McxtVector<TargetRef *> *catalog_targets_on(Catalog *catalog, Oid target);
 /* Looks a kind up by its label's bytes; NULL when it is not declared. */
 Kind *association_find_kind(Association *association, const char *label,
 							int len);
+
+/* The kind a non-NULL value of the kind column names; NULL if undeclared. */
+Kind *association_kind_of(Association *association, Datum kind_value);
 
 /* The action an association takes for a DELETE (or UPDATE) of a key. */
 inline Action

@@ -141,7 +141,7 @@ still_referenced(TargetRef *target, Datum key)
 {
 	Datum values[4];
 	source_plan_params(target, &key, nullptr, values);
-	return run_plan(source_plan(target, SourceStatement::Referencing),
+	return run_plan(source_plan(target, KeptPlan::Referencing),
 					target->association->source_owner, values, nullptr, true,
 					1) > 0;
 }
@@ -192,18 +192,17 @@ apply_action(Catalog *catalog, TargetRef *target, TriggerData *td,
 				report_still_referenced(target, td->tg_relation, key);
 			break;
 		case Action::Cascade:
-			run_plan(source_plan(target, is_delete
-											 ? SourceStatement::CascadeDelete
-											 : SourceStatement::CascadeUpdate),
+			run_plan(source_plan(target, is_delete ? KeptPlan::CascadeDelete
+												   : KeptPlan::CascadeUpdate),
 					 source_owner, values, nullptr, true, 0);
 			break;
 		case Action::SetNull:
-			run_plan(source_plan(target, SourceStatement::SetNull),
-					 source_owner, values, nullptr, true, 0);
+			run_plan(source_plan(target, KeptPlan::SetNull), source_owner,
+					 values, nullptr, true, 0);
 			break;
 		case Action::SetDefault:
-			run_plan(source_plan(target, SourceStatement::SetDefault),
-					 source_owner, values, nullptr, true, 0);
+			run_plan(source_plan(target, KeptPlan::SetDefault), source_owner,
+					 values, nullptr, true, 0);
 			/*
 			 * A row whose defaults are this very key was "updated" to what it
 			 * had, so its own check is skipped: look now (as ri_set does).
@@ -326,10 +325,9 @@ POLYREF_FUNCTION(polyref_truncate_trigger)
 		{
 			Datum values[4];
 			source_plan_params(target, nullptr, nullptr, values);
-			referenced =
-				run_plan(source_plan(target, SourceStatement::TruncateProbe),
-						 target->association->source_owner, values, nullptr,
-						 true, 1) > 0;
+			referenced = run_plan(source_plan(target, KeptPlan::TruncateProbe),
+								  target->association->source_owner, values,
+								  nullptr, true, 1) > 0;
 		}
 		else
 		{

@@ -184,6 +184,27 @@ resolved_association(Oid source, const char *name)
  */
 
 /*
+ * An enum kind column holds only its labels: 22023 unless kind is one.
+ * Returns the kind column's (base) type.
+ */
+static Oid
+check_enum_label(Oid source, const char *type_column, const char *kind)
+{
+	Oid kind_type =
+		getBaseType(get_atttype(source, existing_column(source, type_column)));
+	if (!type_is_enum(kind_type))
+		return kind_type;
+	HeapTuple label = SearchSysCache2(
+		ENUMTYPOIDNAME, ObjectIdGetDatum(kind_type), CStringGetDatum(kind));
+	if (!HeapTupleIsValid(label))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("kind \"%s\" is not a label of enum type %s",
+							   kind, format_type_be(kind_type))));
+	ReleaseSysCache(label);
+	return kind_type;
+}
+
+/*
  * Checks and records one kind; the caller validates rows and installs triggers.
  */
 static void
@@ -209,19 +230,7 @@ insert_kind(const ConfigAssociation *a, Oid target, const char *kind,
 							   key_column, format_type_be(probe.key_type),
 							   format_type_be(id_type))));
 
-	/* An enum kind column holds only its labels. */
-	Oid kind_type = getBaseType(
-		get_atttype(a->source, existing_column(a->source, a->type_column)));
-	if (type_is_enum(kind_type))
-	{
-		HeapTuple label = SearchSysCache2(
-			ENUMTYPOIDNAME, ObjectIdGetDatum(kind_type), CStringGetDatum(kind));
-		if (!HeapTupleIsValid(label))
-			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("kind \"%s\" is not a label of enum type %s",
-								   kind, format_type_be(kind_type))));
-		ReleaseSysCache(label);
-	}
+	check_enum_label(a->source, a->type_column, kind);
 
 	Oid types[5] = { REGCLASSOID, TEXTOID, TEXTOID, REGCLASSOID, NAMEOID };
 	Datum values[5] = {
@@ -673,19 +682,7 @@ POLYREF_FUNCTION(polyref_rename_kind)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("kind \"%s\" is not declared in association \"%s\"",
 						old_kind, name)));
-	AttrNumber type_attnum = existing_column(source, a.type_column);
-	Oid kind_type = getBaseType(get_atttype(source, type_attnum));
-	if (type_is_enum(kind_type))
-	{
-		HeapTuple label =
-			SearchSysCache2(ENUMTYPOIDNAME, ObjectIdGetDatum(kind_type),
-							CStringGetDatum(new_kind));
-		if (!HeapTupleIsValid(label))
-			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("kind \"%s\" is not a label of enum type %s",
-								   new_kind, format_type_be(kind_type))));
-		ReleaseSysCache(label);
-	}
+	Oid kind_type = check_enum_label(source, a.type_column, new_kind);
 
 	Oid types[4] = { REGCLASSOID, TEXTOID, TEXTOID, TEXTOID };
 	Datum values[4] = { ObjectIdGetDatum(source), CStringGetTextDatum(name),

@@ -6,6 +6,7 @@
 #include "locked_keys.hpp"
 #include "queries.hpp"
 #include "spi_util.hpp"
+#include "sql_names.hpp"
 
 namespace polyref {
 
@@ -19,13 +20,7 @@ void
 prepare_direct_probe(TargetRef *target, Oid id_type)
 {
 	target->direct_probe = false;
-	if (target->partitioned ||
-		get_rel_relkind(target->relid) != RELKIND_RELATION)
-		return;
-	Relation rel = table_open(target->relid, AccessShareLock);
-	bool heap = rel->rd_rel->relam == HEAP_TABLE_AM_OID;
-	table_close(rel, AccessShareLock);
-	if (!heap)
+	if (target->partitioned || !is_plain_heap(target->relid))
 		return;
 
 	Relation index = index_open(target->key_index, AccessShareLock);

@@ -66,55 +66,37 @@ target_lookup(SPIPlanPtr *slot, TargetRef *target, Oid op, Oid param_type)
 SPIPlanPtr
 lookup_key_plan(TargetRef *target)
 {
-	return target_lookup(&target->lookup_key_plan, target,
+	return target_lookup(&target->plans[(int) KeptPlan::LookupKey], target,
 						 target->lookup_operator, target->lookup_param_type);
 }
 
 SPIPlanPtr
 key_exists_plan(TargetRef *target)
 {
-	return target_lookup(&target->key_exists_plan, target,
+	return target_lookup(&target->plans[(int) KeptPlan::KeyExists], target,
 						 target->key_eq_operator, target->key_type);
-}
-
-static SPIPlanPtr *
-source_slot(TargetRef *target, SourceStatement which)
-{
-	switch (which)
-	{
-		case SourceStatement::Referencing:
-			return &target->referencing_plan;
-		case SourceStatement::CascadeDelete:
-			return &target->cascade_delete_plan;
-		case SourceStatement::CascadeUpdate:
-			return &target->cascade_update_plan;
-		case SourceStatement::SetNull:
-			return &target->set_null_plan;
-		case SourceStatement::SetDefault:
-			return &target->set_default_plan;
-		case SourceStatement::TruncateProbe:
-			return &target->truncate_probe_plan;
-	}
-	pg_unreachable();
 }
 
 /* The lock the statement takes on the source. */
 static LOCKMODE
-source_lock(SourceStatement which)
+source_lock(KeptPlan which)
 {
 	switch (which)
 	{
-		case SourceStatement::Referencing:
+		case KeptPlan::Referencing:
 			return RowShareLock; /* FOR KEY SHARE */
-		case SourceStatement::TruncateProbe:
+		case KeptPlan::TruncateProbe:
 			return AccessShareLock;
-		case SourceStatement::CascadeDelete:
-		case SourceStatement::CascadeUpdate:
-		case SourceStatement::SetNull:
-		case SourceStatement::SetDefault:
+		case KeptPlan::CascadeDelete:
+		case KeptPlan::CascadeUpdate:
+		case KeptPlan::SetNull:
+		case KeptPlan::SetDefault:
 			return RowExclusiveLock;
+		default:
+			break;
 	}
-	pg_unreachable();
+	elog(ERROR, "polyref: kept plan %d is not a statement on the source",
+		 (int) which);
 }
 
 /* The rows of the source that reference a key of this target. */
@@ -168,10 +150,11 @@ source_plan_params(TargetRef *target, const Datum *old_key,
 }
 
 SPIPlanPtr
-source_plan(TargetRef *target, SourceStatement which)
+source_plan(TargetRef *target, KeptPlan which)
 {
-	SPIPlanPtr *slot = source_slot(target, which);
-	if (usable(slot, target->association->source, source_lock(which)))
+	LOCKMODE lockmode = source_lock(which); /* which is a source statement */
+	SPIPlanPtr *slot = &target->plans[(int) which];
+	if (usable(slot, target->association->source, lockmode))
 		return *slot;
 	Association *a = target->association;
 	StringInfoData sql;
@@ -180,31 +163,33 @@ source_plan(TargetRef *target, SourceStatement which)
 	const char *id_column = column(a->source, a->id_attnum);
 	switch (which)
 	{
-		case SourceStatement::Referencing:
-		case SourceStatement::TruncateProbe:
+		case KeptPlan::Referencing:
+		case KeptPlan::TruncateProbe:
 			appendStringInfoString(&sql, "SELECT 1 FROM ");
 			break;
-		case SourceStatement::CascadeDelete:
+		case KeptPlan::CascadeDelete:
 			appendStringInfoString(&sql, "DELETE FROM ");
 			break;
-		case SourceStatement::CascadeUpdate:
-		case SourceStatement::SetNull:
-		case SourceStatement::SetDefault:
+		case KeptPlan::CascadeUpdate:
+		case KeptPlan::SetNull:
+		case KeptPlan::SetDefault:
 			appendStringInfoString(&sql, "UPDATE ");
+			break;
+		default:
 			break;
 	}
 	append_scanned_relation(&sql, a->source);
 	appendStringInfoString(&sql, " x ");
 	switch (which)
 	{
-		case SourceStatement::CascadeUpdate:
+		case KeptPlan::CascadeUpdate:
 			appendStringInfo(&sql, "SET %s = $4 ", id_column);
 			break;
-		case SourceStatement::SetNull:
+		case KeptPlan::SetNull:
 			appendStringInfo(&sql, "SET %s = NULL, %s = NULL ", type_column,
 							 id_column);
 			break;
-		case SourceStatement::SetDefault:
+		case KeptPlan::SetDefault:
 			appendStringInfo(&sql, "SET %s = DEFAULT, %s = DEFAULT ",
 							 type_column, id_column);
 			break;
@@ -213,8 +198,8 @@ source_plan(TargetRef *target, SourceStatement which)
 	}
 	appendStringInfoString(&sql, "WHERE ");
 	append_referencing_condition(&sql, target,
-								 which != SourceStatement::TruncateProbe);
-	if (which == SourceStatement::Referencing)
+								 which != KeptPlan::TruncateProbe);
+	if (which == KeptPlan::Referencing)
 		appendStringInfoString(&sql, " FOR KEY SHARE OF x");
 
 	Oid key_param =
@@ -223,10 +208,10 @@ source_plan(TargetRef *target, SourceStatement which)
 						 ? TEXTARRAYOID
 						 : get_array_type(a->type_type);
 	Oid argtypes[4] = { kinds_type, key_param, TEXTARRAYOID, key_param };
-	int nargs = which == SourceStatement::CascadeUpdate
+	int nargs = which == KeptPlan::CascadeUpdate
 					? 4
 					: (a->type_class == KindColumnClass::Citext ? 3 : 2);
-	if (which == SourceStatement::TruncateProbe &&
+	if (which == KeptPlan::TruncateProbe &&
 		a->type_class != KindColumnClass::Citext)
 		nargs = 1;
 	return kept(slot, &sql, nargs, argtypes, a->source_owner);

@@ -14,28 +14,19 @@
 
 namespace polyref {
 
-/* Plans on the target table, run as its owner. */
+/* Plans on the target table (KeptPlan::LookupKey, KeyExists). */
 /* $1: the id (or the parsed key) */
 SPIPlanPtr lookup_key_plan(TargetRef *target);
 SPIPlanPtr key_exists_plan(TargetRef *target); /* $1: a key */
 
-/* Statements on the source table, run as its owner. */
-enum class SourceStatement
-{
-	Referencing,   /* SELECT 1 ... FOR KEY SHARE */
-	CascadeDelete, /* DELETE */
-	CascadeUpdate, /* UPDATE SET id = new key */
-	SetNull,       /* UPDATE SET type = NULL, id = NULL */
-	SetDefault,    /* UPDATE SET type = DEFAULT, id = DEFAULT */
-	TruncateProbe, /* SELECT 1 ... any row of these kinds */
-};
-
 /*
- * Parameters: $1 the kinds that point at this target (in the kind column's
- * type), $2 the old key (CanonicalText: its text form), $3 the kind labels as
- * text[] (used by Citext kind columns), $4 the new key (CascadeUpdate).
+ * Statements on the source table: which is KeptPlan::Referencing or one of
+ * the kept plans after it.  Parameters: $1 the kinds that point at this target
+ * (in the kind column's type), $2 the old key (CanonicalText: its text form),
+ * $3 the kind labels as text[] (used by Citext kind columns), $4 the new key
+ * (CascadeUpdate).
  */
-SPIPlanPtr source_plan(TargetRef *target, SourceStatement which);
+SPIPlanPtr source_plan(TargetRef *target, KeptPlan which);
 
 /*
  * Fills values[0..3] for source_plan; old_key and new_key may be NULL when

@@ -5,10 +5,7 @@
 
 namespace polyref {
 
-/*
- * May the current user see these columns' values?  (ri_ReportViolation's rule.)
- */
-static bool
+bool
 may_see_values(Oid relid, const AttrNumber *attnums, int n)
 {
 	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
@@ -37,67 +34,69 @@ value_text(TupleTableSlot *row, AttrNumber attnum)
 	return OidOutputFunctionCall(output, value);
 }
 
-void
-report_source_violation(Association *a, Relation source, TupleTableSlot *row,
-						SourceColumns columns, Kind *kind, SourceViolation why)
+/* The DETAIL of a source violation (called inside the ereport). */
+static int
+source_violation_detail(Association *a, SourceViolation why, const char *kind,
+						const char *id, Oid target, bool show)
 {
-	const char *source_name = RelationGetRelationName(source);
-	AttrNumber attnums[2] = { columns.type_attnum, columns.id_attnum };
-	bool show = may_see_values(RelationGetRelid(source), attnums, 2);
-	const char *type_column = get_attname(a->source, a->type_attnum, false);
-	const char *id_column = get_attname(a->source, a->id_attnum, false);
-
-	if (why == SourceViolation::MixedNulls)
-		ereport(ERROR, (errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-						errmsg("insert or update on table \"%s\" violates "
-							   "foreign key constraint \"%s\"",
-							   source_name, a->name),
-						errdetail("MATCH FULL does not allow mixing of null "
-								  "and nonnull key values."),
-						errtableconstraint(source, a->name)));
-	if (why == SourceViolation::UnknownKind)
+	switch (why)
 	{
-		if (show)
-			ereport(ERROR,
-					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-					 errmsg("insert or update on table \"%s\" violates foreign "
-							"key constraint \"%s\"",
-							source_name, a->name),
-					 errdetail("Kind \"%s\" is not a declared target of "
-							   "association \"%s\".",
-							   value_text(row, columns.type_attnum), a->name),
-					 errtableconstraint(source, a->name)));
-		ereport(ERROR,
-				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("insert or update on table \"%s\" violates foreign key "
-						"constraint \"%s\"",
-						source_name, a->name),
-				 errdetail(
-					 "The kind is not a declared target of association \"%s\".",
-					 a->name),
-				 errtableconstraint(source, a->name)));
+		case SourceViolation::MixedNulls:
+			return errdetail("MATCH FULL does not allow mixing of null and "
+							 "nonnull key values.");
+		case SourceViolation::UnknownKind:
+			if (show)
+				return errdetail(
+					"Kind \"%s\" is not a declared target of association "
+					"\"%s\".",
+					kind, a->name);
+			return errdetail(
+				"The kind is not a declared target of association \"%s\".",
+				a->name);
+		case SourceViolation::MissingKey:
+			break;
 	}
-	const char *target_name = get_rel_name(kind->target->relid);
+	const char *target_name = get_rel_name(target);
 	if (show)
-		ereport(
-			ERROR,
-			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-			 errmsg("insert or update on table \"%s\" violates foreign key "
-					"constraint \"%s\"",
-					source_name, a->name),
-			 errdetail("Key (%s, %s)=(%s, %s) is not present in table \"%s\".",
-					   type_column, id_column,
-					   value_text(row, columns.type_attnum),
-					   value_text(row, columns.id_attnum), target_name),
-			 errtableconstraint(source, a->name)));
+		return errdetail("Key (%s, %s)=(%s, %s) is not present in table "
+						 "\"%s\".",
+						 get_attname(a->source, a->type_attnum, false),
+						 get_attname(a->source, a->id_attnum, false), kind, id,
+						 target_name);
+	return errdetail("Key is not present in table \"%s\".", target_name);
+}
+
+void
+report_source_violation_text(Association *a, Relation source,
+							 SourceViolation why, const char *kind,
+							 const char *id, Oid target, bool show)
+{
 	ereport(ERROR,
 			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 			 errmsg("insert or update on table \"%s\" violates foreign key "
 					"constraint \"%s\"",
-					source_name, a->name),
-			 errdetail("Key is not present in table \"%s\".", target_name),
+					RelationGetRelationName(source), a->name),
+			 source_violation_detail(a, why, kind, id, target, show),
 			 errtableconstraint(source, a->name)));
 	pg_unreachable();
+}
+
+void
+report_source_violation(Association *a, Relation source, TupleTableSlot *row,
+						SourceColumns columns, Kind *kind, SourceViolation why)
+{
+	AttrNumber attnums[2] = { columns.type_attnum, columns.id_attnum };
+	bool show = may_see_values(RelationGetRelid(source), attnums, 2);
+	/* Printed only when DETAIL will show them. */
+	const char *kind_text = nullptr;
+	const char *id_text = nullptr;
+	if (show && why != SourceViolation::MixedNulls)
+		kind_text = value_text(row, columns.type_attnum);
+	if (show && why == SourceViolation::MissingKey)
+		id_text = value_text(row, columns.id_attnum);
+	report_source_violation_text(
+		a, source, why, kind_text, id_text,
+		kind != nullptr ? kind->target->relid : InvalidOid, show);
 }
 
 void

@@ -21,6 +21,13 @@ enum class SourceViolation
 };
 
 /*
+ * May the current user see these columns' values?  (ri_ReportViolation's
+ * rule: no row-level security on the table, and SELECT on it or on each of
+ * the columns.)
+ */
+bool may_see_values(Oid relid, const AttrNumber *attnums, int n);
+
+/*
  * INSERT or UPDATE on the source (the table or a partition, columns as found
  * there) left a dangling reference.
  */
@@ -28,6 +35,16 @@ enum class SourceViolation
 										  TupleTableSlot *row,
 										  SourceColumns columns, Kind *kind,
 										  SourceViolation why);
+
+/*
+ * The same from the text of the row's kind and id, as validation reads them
+ * (either NULL for MixedNulls); target names the kind's table for
+ * MissingKey; show: whether DETAIL may name the values.
+ */
+[[noreturn]] void report_source_violation_text(Association *a, Relation source,
+											   SourceViolation why,
+											   const char *kind, const char *id,
+											   Oid target, bool show);
 
 /* DELETE or UPDATE of a target key that rows of the source still reference. */
 [[noreturn]] void report_still_referenced(TargetRef *target,

@@ -10,22 +10,6 @@
 
 namespace polyref {
 
-static Kind *
-kind_of(Association *a, Datum kind_value)
-{
-	if (a->type_class == KindColumnClass::Enum)
-	{
-		for (int k = 0; k < a->nkinds; k++)
-			if (DatumGetObjectId(a->kinds[k].value) ==
-				DatumGetObjectId(kind_value))
-				return &a->kinds[k];
-		return nullptr;
-	}
-	text *label = DatumGetTextPP(kind_value);
-	return association_find_kind(a, VARDATA_ANY(label),
-								 (int) VARSIZE_ANY_EXHDR(label));
-}
-
 /*
  * Raises a violation found now.  Checks still waiting in the batch were
  * fired before this one: run them first, so that the report names the first
@@ -56,7 +40,7 @@ check_row_reference(Catalog *catalog, Association *a, Relation rel,
 	if (kind_null || id_null)
 		report_now(a, rel, row, columns, nullptr, SourceViolation::MixedNulls,
 				   when);
-	Kind *kind = kind_of(a, kind_value);
+	Kind *kind = association_kind_of(a, kind_value);
 	if (kind == nullptr)
 		report_now(a, rel, row, columns, nullptr, SourceViolation::UnknownKind,
 				   when);

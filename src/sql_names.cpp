@@ -75,4 +75,15 @@ is_text_type(Oid type)
 	return type == TEXTOID || type == VARCHAROID;
 }
 
+bool
+is_plain_heap(Oid relid)
+{
+	if (get_rel_relkind(relid) != RELKIND_RELATION)
+		return false;
+	Relation rel = table_open(relid, AccessShareLock);
+	bool heap = rel->rd_rel->relam == HEAP_TABLE_AM_OID;
+	table_close(rel, AccessShareLock);
+	return heap;
+}
+
 } // namespace polyref

@@ -42,4 +42,7 @@ void append_operator(StringInfo sql, Oid operator_oid);
  */
 bool is_text_type(Oid type);
 
+/* A table (not partitioned, not a view...) stored by the heap access method. */
+bool is_plain_heap(Oid relid);
+
 } // namespace polyref

@@ -6,7 +6,7 @@
 #include "arguments.hpp"
 
 #include "canonical_id.hpp"
-#include "queries.hpp"
+#include "report.hpp"
 #include "spi_util.hpp"
 #include "sql_names.hpp"
 
@@ -54,17 +54,6 @@ integer_value(Datum value, Oid type)
 							 : DatumGetInt64(value);
 }
 
-static bool
-plain_heap(Oid relid)
-{
-	if (get_rel_relkind(relid) != RELKIND_RELATION)
-		return false;
-	Relation rel = table_open(relid, AccessShareLock);
-	bool heap = rel->rd_rel->relam == HEAP_TABLE_AM_OID;
-	table_close(rel, AccessShareLock);
-	return heap;
-}
-
 /*
  * Whether the one pass gives exactly what the queries would: every row of
  * the association, integer ids compared with integer keys by the built-in
@@ -78,7 +67,7 @@ one_pass_applies(Association *a, const ViolationScope &scope)
 		OidIsValid(scope.scan_relid))
 		return false;
 	if (a->type_class == KindColumnClass::Citext || !integer_type(a->id_type) ||
-		!plain_heap(a->source) ||
+		!is_plain_heap(a->source) ||
 		check_enable_rls(a->source, a->source_owner, true) == RLS_ENABLED)
 		return false;
 	for (int t = 0; t < a->ntargets; t++)
@@ -87,7 +76,7 @@ one_pass_applies(Association *a, const ViolationScope &scope)
 		if (target->partitioned || target->id_match != IdMatch::Operator ||
 			!integer_type(target->key_type) ||
 			target->lookup_operator >= FirstNormalObjectId ||
-			!plain_heap(target->relid) || !source_owner_reads(target))
+			!is_plain_heap(target->relid) || !source_owner_reads(target))
 			return false;
 	}
 	return true;
@@ -225,21 +214,7 @@ find_violations_in_one_pass(Association *a, long limit, ViolationSink found,
 			continue;
 		Kind *kind = nullptr;
 		if (!kind_null && !id_null)
-		{
-			if (a->type_class == KindColumnClass::Enum)
-			{
-				for (int k = 0; k < a->nkinds && kind == nullptr; k++)
-					if (DatumGetObjectId(a->kinds[k].value) ==
-						DatumGetObjectId(kind_value))
-						kind = &a->kinds[k];
-			}
-			else
-			{
-				text *label = DatumGetTextPP(kind_value);
-				kind = association_find_kind(a, VARDATA_ANY(label),
-											 (int) VARSIZE_ANY_EXHDR(label));
-			}
-		}
+			kind = association_kind_of(a, kind_value);
 		if (kind == nullptr)
 		{
 			found(tableoid, row_address(&slot->tts_tid),
@@ -651,45 +626,15 @@ validate_rows(Association *a, const ViolationScope &scope)
 	 */
 	Oid checked = OidIsValid(scope.scan_relid) ? scope.scan_relid : a->source;
 	Relation source = table_open(checked, AccessShareLock);
-	const char *source_name = RelationGetRelationName(source);
 	AttrNumber attnums[2] = { a->type_attnum, a->id_attnum };
-	bool show =
-		check_enable_rls(a->source, InvalidOid, true) != RLS_ENABLED &&
-		(pg_class_aclcheck(a->source, GetUserId(), ACL_SELECT) == ACLCHECK_OK ||
-		 (pg_attribute_aclcheck(a->source, attnums[0], GetUserId(),
-								ACL_SELECT) == ACLCHECK_OK &&
-		  pg_attribute_aclcheck(a->source, attnums[1], GetUserId(),
-								ACL_SELECT) == ACLCHECK_OK));
-	const char *message = psprintf("insert or update on table \"%s\" violates "
-								   "foreign key constraint \"%s\"",
-								   source_name, a->name);
-	if (first.kind == nullptr || first.id == nullptr)
-		ereport(ERROR, (errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-						errmsg_internal("%s", message),
-						errdetail("MATCH FULL does not allow mixing of null "
-								  "and nonnull key values."),
-						errtableconstraint(source, a->name)));
-	if (!OidIsValid(first.target))
-		ereport(ERROR, (errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-						errmsg_internal("%s", message),
-						show ? errdetail("Kind \"%s\" is not a declared target "
-										 "of association \"%s\".",
-										 first.kind, a->name)
-							 : errdetail("The kind is not a declared target of "
-										 "association \"%s\".",
-										 a->name),
-						errtableconstraint(source, a->name)));
-	const char *target_name = get_rel_name(first.target);
-	ereport(
-		ERROR,
-		(errcode(ERRCODE_FOREIGN_KEY_VIOLATION), errmsg_internal("%s", message),
-		 show ? errdetail(
-					"Key (%s, %s)=(%s, %s) is not present in table \"%s\".",
-					get_attname(a->source, a->type_attnum, false),
-					get_attname(a->source, a->id_attnum, false), first.kind,
-					first.id, target_name)
-			  : errdetail("Key is not present in table \"%s\".", target_name),
-		 errtableconstraint(source, a->name)));
+	SourceViolation why = first.kind == nullptr || first.id == nullptr
+							  ? SourceViolation::MixedNulls
+						  : !OidIsValid(first.target)
+							  ? SourceViolation::UnknownKind
+							  : SourceViolation::MissingKey;
+	report_source_violation_text(a, source, why, first.kind, first.id,
+								 first.target,
+								 may_see_values(a->source, attnums, 2));
 }
 
 } // namespace polyref
