@@ -2,3 +2,45 @@
 -- CREATE EXTENSION polyref installs 1.0 and runs this script after it, so
 -- each change of release 1.1 to the SQL objects is written here once.
 \echo Use "ALTER EXTENSION polyref UPDATE TO '1.1'" to load this file. \quit
+
+-- ---------------------------------------------------------------------------
+-- Declarations are schema (src/schema_carrier.cpp).  Each association's
+-- declaration rides in the arguments of its constraint trigger on the source
+-- table, which pg_dump writes with the schema (pg_dump -s, Rails'
+-- structure.sql, Laravel's schema:dump).  When a restore creates that
+-- trigger, the ddl_command_end event trigger records the declaration in
+-- config_association and config_kind.  Those tables stay authoritative in a
+-- running database, and polyref rewrites every trigger's arguments after
+-- each change.  The tables are no longer dumped as data: a dump carries each
+-- declaration once, in its trigger, so a schema-only dump followed by a
+-- data-only dump cannot duplicate one.  (Removing a table from the extension
+-- also removes it from the tables whose data pg_dump writes; adding it back
+-- makes it a member again, as its data is not.)
+ALTER EXTENSION polyref DROP TABLE polyref.config_association;
+ALTER EXTENSION polyref ADD TABLE polyref.config_association;
+ALTER EXTENSION polyref DROP TABLE polyref.config_kind;
+ALTER EXTENSION polyref ADD TABLE polyref.config_kind;
+
+-- The event trigger now also follows CREATE TRIGGER (a restore) and ALTER
+-- SCHEMA (a rename the carried declarations must follow).
+DROP EVENT TRIGGER polyref_ddl_command_end;
+CREATE EVENT TRIGGER polyref_ddl_command_end ON ddl_command_end
+    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'ALTER SCHEMA', 'CREATE TRIGGER')
+    EXECUTE FUNCTION polyref.on_ddl_command_end();
+
+-- What the triggers carry, read as a restore reads it: one row per kind (a
+-- row with NULL kind for an association without kinds).  Comparing it with
+-- polyref.associations and polyref.targets shows what a schema-only dump
+-- would restore.
+CREATE FUNCTION polyref.carried_declarations()
+RETURNS TABLE (source regclass, association text, type_column name, id_column name,
+               on_delete text, on_update text, is_deferrable boolean, initially_deferred boolean,
+               validated boolean, created_index name, kind text, target regclass, key_column name)
+AS 'MODULE_PATHNAME', 'polyref_carried_declarations' LANGUAGE C STABLE;
+
+-- ALTER EXTENSION UPDATE from 1.0: the existing declarations go into their
+-- triggers now.  (Nothing to do for CREATE EXTENSION.)
+CREATE FUNCTION polyref.carry_all_declarations() RETURNS void
+    AS 'MODULE_PATHNAME', 'polyref_carry_all_declarations' LANGUAGE C;
+SELECT polyref.carry_all_declarations();
+DROP FUNCTION polyref.carry_all_declarations();

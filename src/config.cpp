@@ -25,14 +25,15 @@ query_latest(const char *sql, int nargs, Oid *types, Datum *values, Oid role,
 }
 
 uint64
-config_write(const char *sql, int nargs, Oid *types, Datum *values)
+config_write(const char *sql, int nargs, Oid *types, Datum *values,
+			 const char *nulls)
 {
 	/*
 	 * An ordinary statement: its triggers (cache invalidation, the kinds'
 	 * foreign key) fire.
 	 */
 	UserSwitch saved = become_owner(config_owner());
-	int rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
+	int rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
 	restore_user(saved);
 	if (rc < 0)
 		elog(ERROR, "polyref: \"%s\" failed: %s", sql,

@@ -55,8 +55,10 @@ bool config_targets(const ConfigAssociation *a, Oid relid);
  */
 void config_delete_association(Oid source, const char *name);
 
-/* Runs a write as the configuration's owner; returns the rows it changed. */
-uint64 config_write(const char *sql, int nargs, Oid *types, Datum *values);
+/* Runs a write as the configuration's owner; returns the rows it changed.
+ * nulls: as SPI's, or none. */
+uint64 config_write(const char *sql, int nargs, Oid *types, Datum *values,
+					const char *nulls = nullptr);
 
 /*
  * Runs a query with the latest snapshot as the given role; the result is in

@@ -12,14 +12,20 @@
  *     command said CASCADE; then the kind (or, for a source column, the
  *     association) goes, with a NOTICE;
  *   - a trigger polyref still needs may not be dropped by hand.
- * ddl_command_end, after ALTER TABLE and CREATE TABLE:
+ * ddl_command_end, after ALTER TABLE, CREATE TABLE, ALTER SCHEMA and CREATE
+ * TRIGGER:
  *   - RENAME COLUMN is written into the configuration (which keeps names, so
  *     that pg_dump carries it);
+ *   - renamed tables, columns and schemas are written into the declarations
+ *     the triggers carry (schema_carrier.hpp);
+ *   - a polyref constraint trigger created with a declaration (a restore)
+ *     records it in the configuration;
  *   - a declared column whose type changed is re-checked (42804 refuses it);
  *   - ATTACH PARTITION to a source validates the new partition's rows (23503);
  *     DETACH PARTITION from a target is refused while its keys are referenced;
  *   - a new partition of a target gets its TRUNCATE guard.
- * Renamed tables and schemas need nothing: the configuration holds OIDs.
+ * Renamed tables and schemas need nothing in the configuration, which holds
+ * OIDs.
  */
 #include "arguments.hpp"
 #include "boundary.hpp"
@@ -27,6 +33,7 @@
 #include "config.hpp"
 #include "join_views.hpp"
 #include "management.hpp"
+#include "schema_carrier.hpp"
 #include "spi_util.hpp"
 #include "triggers.hpp"
 #include "validation.hpp"
@@ -617,6 +624,11 @@ after_alter_table(AlterTableStmt *stmt)
 			case AT_AlterColumnType:
 				recheck_types(relid);
 				break;
+			case AT_EnableTrigAll:
+			case AT_EnableTrigUser:
+				/* pg_dump --disable-triggers ends each table's data so. */
+				keep_truncate_guard_always(relid);
+				break;
 			case AT_AttachPartition:
 			case AT_DetachPartition:
 			{
@@ -689,7 +701,15 @@ POLYREF_FUNCTION(polyref_on_ddl_command_end)
 		PG_RETURN_VOID();
 	if (IsA(parsetree, RenameStmt) &&
 		((RenameStmt *) parsetree)->renameType == OBJECT_COLUMN)
+	{
 		follow_column_rename((RenameStmt *) parsetree);
+		carry_after_rename(parsetree);
+	}
+	else if (IsA(parsetree, RenameStmt) ||
+			 IsA(parsetree, AlterObjectSchemaStmt))
+		carry_after_rename(parsetree);
+	else if (IsA(parsetree, CreateTrigStmt))
+		restore_declaration((CreateTrigStmt *) parsetree);
 	else if (IsA(parsetree, AlterTableStmt))
 		after_alter_table((AlterTableStmt *) parsetree);
 	else if (IsA(parsetree, CreateStmt))

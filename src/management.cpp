@@ -14,6 +14,7 @@
 #include "config.hpp"
 #include "join_views.hpp"
 #include "management.hpp"
+#include "schema_carrier.hpp"
 #include "spi_util.hpp"
 #include "sql_names.hpp"
 #include "triggers.hpp"
@@ -365,6 +366,7 @@ remove_kind(Oid source, const char *name, const char *kind, Oid target)
 	if (rows_remain)
 		set_validated(source, name, false);
 	reconcile_triggers(target);
+	carry_declaration(source, name);
 	join_views_refresh(source, name);
 	ereport(
 		NOTICE,
@@ -514,6 +516,7 @@ POLYREF_FUNCTION(polyref_add_target)
 		PG_ARGISNULL(4) ? nullptr : name_argument(fcinfo, 4);
 	insert_kind(&a, target, kind, key_column);
 	reconcile_triggers(target);
+	carry_declaration(source, name);
 	join_views_refresh(source, name);
 	if (a.validated)
 		validate_rows(resolved_association(source, name),
@@ -606,6 +609,7 @@ POLYREF_FUNCTION(polyref_validate)
 		LockRelationOid(a->targets[t]->relid, RowShareLock);
 	validate_rows(a, ViolationScope{});
 	set_validated(source, name, true);
+	carry_declaration(source, name);
 	PG_RETURN_VOID();
 }
 
@@ -720,6 +724,7 @@ POLYREF_FUNCTION(polyref_rename_kind)
 			 SPI_result_code_string(rc));
 	uint64 changed = SPI_processed;
 	spi_close(spi);
+	carry_declaration(source, name);
 	join_views_refresh(source, name);
 	PG_RETURN_INT64((int64) changed);
 }

@@ -24,7 +24,9 @@ extern "C" {
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/objectaccess.h"
 #include "common/hashfn.h"
 #include "catalog/partition.h"
 #include "catalog/pg_inherits.h"
@@ -61,6 +63,7 @@ extern "C" {
 #include "utils/sortsupport.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
+#include "utils/varlena.h"
 }
 
 /* PostgreSQL 16 renamed the ownership checks. */

@@ -6,6 +6,7 @@
 #include "arguments.hpp"
 
 #include "config.hpp"
+#include "schema_carrier.hpp"
 #include "spi_util.hpp"
 #include "sql_names.hpp"
 
@@ -33,6 +34,16 @@ bool
 polyref_is_dropping_its_trigger()
 {
 	return dropping_own_trigger;
+}
+
+/* Set while polyref creates a trigger, so that restore_declaration leaves it
+ * alone. */
+static bool installing_own_trigger = false;
+
+bool
+polyref_is_installing_trigger()
+{
+	return installing_own_trigger;
 }
 
 /*
@@ -75,8 +86,8 @@ struct WantedTrigger
 	const char *defined_by;
 };
 
-static Oid
-function_oid(const char *name)
+Oid
+polyref_function_oid(const char *name)
 {
 	List *qualified =
 		list_make2(makeString(pstrdup("polyref")), makeString(pstrdup(name)));
@@ -229,10 +240,20 @@ create_trigger_sql(Oid relid, const WantedTrigger *w)
 	switch (w->function)
 	{
 		case ConstraintFunction:
+		{
+			/* On the source, the association's declaration rides along
+			 * (schema_carrier.hpp). */
+			int nargs;
+			char **args = declaration_arguments(relid, w->name, &nargs);
 			appendStringInfoString(
 				&sql,
-				"FOR EACH ROW EXECUTE FUNCTION polyref.constraint_trigger()");
+				"FOR EACH ROW EXECUTE FUNCTION polyref.constraint_trigger(");
+			for (int i = 0; i < nargs; i++)
+				appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "",
+								 quote_literal_cstr(args[i]));
+			appendStringInfoChar(&sql, ')');
 			break;
+		}
 		case ActionFunction:
 			appendStringInfoString(
 				&sql, "FOR EACH ROW EXECUTE FUNCTION polyref.action_trigger()");
@@ -245,6 +266,22 @@ create_trigger_sql(Oid relid, const WantedTrigger *w)
 	return sql.data;
 }
 
+/* Runs a CREATE TRIGGER polyref wrote (restore_declaration lets it be). */
+static void
+create_own_trigger(const char *sql, Oid owner)
+{
+	installing_own_trigger = true;
+	PG_TRY();
+	{
+		run_sql_as(sql, owner);
+	}
+	PG_FINALLY();
+	{
+		installing_own_trigger = false;
+	}
+	PG_END_TRY();
+}
+
 void
 reconcile_triggers(Oid relid)
 {
@@ -252,9 +289,9 @@ reconcile_triggers(Oid relid)
 		return; /* the table itself is being dropped */
 	int nwanted;
 	WantedTrigger *wanted = wanted_triggers(relid, &nwanted);
-	Oid functions[3] = { function_oid("constraint_trigger"),
-						 function_oid("action_trigger"),
-						 function_oid("truncate_trigger") };
+	Oid functions[3] = { polyref_function_oid("constraint_trigger"),
+						 polyref_function_oid("action_trigger"),
+						 polyref_function_oid("truncate_trigger") };
 	Oid owner = relation_owner(relid);
 	const char *table = qualified_relation(relid);
 
@@ -342,7 +379,7 @@ reconcile_triggers(Oid relid)
 	for (int w = 0; w < nwanted; w++)
 		if (!satisfied[w])
 		{
-			run_sql_as(create_trigger_sql(relid, &wanted[w]), owner);
+			create_own_trigger(create_trigger_sql(relid, &wanted[w]), owner);
 			char state =
 				kept_state[w] ? kept_state[w] : enabled_state(&wanted[w]);
 			if (state != TRIGGER_FIRES_ON_ORIGIN)
@@ -352,6 +389,11 @@ reconcile_triggers(Oid relid)
 						   owner);
 		}
 	spi_close(spi);
+	/* A kept constraint trigger may carry an older declaration, or one that is
+	 * gone (undeclare). */
+	for (int w = 0; w < nwanted; w++)
+		if (satisfied[w] && wanted[w].function == ConstraintFunction)
+			carry_declaration(relid, wanted[w].name);
 
 	/* The partitions of a partitioned target need their own TRUNCATE guard. */
 	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
@@ -361,6 +403,37 @@ reconcile_triggers(Oid relid)
 		foreach (cell, partitions)
 			if (lfirst_oid(cell) != relid)
 				reconcile_triggers(lfirst_oid(cell));
+	}
+}
+
+void
+keep_truncate_guard_always(Oid relid)
+{
+	Oid function = polyref_function_oid("truncate_trigger");
+	List *tables = find_all_inheritors(relid, NoLock, NULL);
+	ListCell *cell;
+	foreach (cell, tables)
+	{
+		Oid table = lfirst_oid(cell);
+		SpiSession spi = spi_open();
+		Oid types[3] = { OIDOID, NAMEOID, OIDOID };
+		Datum values[3] = { ObjectIdGetDatum(table),
+							DirectFunctionCall1(
+								namein, CStringGetDatum(truncate_trigger_name)),
+							ObjectIdGetDatum(function) };
+		bool in_origin_mode =
+			query_latest("SELECT 1 FROM pg_catalog.pg_trigger"
+						 " WHERE tgrelid OPERATOR(pg_catalog.=) $1"
+						 "   AND tgname OPERATOR(pg_catalog.=) $2"
+						 "   AND tgfoid OPERATOR(pg_catalog.=) $3"
+						 "   AND tgenabled OPERATOR(pg_catalog.=) 'O'",
+						 3, types, values, GetUserId(), 1) > 0;
+		if (in_origin_mode)
+			run_sql_as(psprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER %s",
+								qualified_relation(table),
+								quote_identifier(truncate_trigger_name)),
+					   relation_owner(table));
+		spi_close(spi);
 	}
 }
 

@@ -30,6 +30,21 @@ void reconcile_triggers(Oid relid);
  */
 bool polyref_is_dropping_its_trigger();
 
+/* True while reconcile_triggers creates a trigger (whose arguments come from
+ * the configuration). */
+bool polyref_is_installing_trigger();
+
+/* The OID of polyref.<name>() (one of the trigger functions). */
+Oid polyref_function_oid(const char *name);
+
+/*
+ * After ENABLE TRIGGER ALL (or USER), which sets every trigger to fire in
+ * origin mode: polyref_truncate on relid and its partitions fires ALWAYS
+ * again, as polyref made it (a data-only dump made with --disable-triggers
+ * ends each table's data with ENABLE TRIGGER ALL).
+ */
+void keep_truncate_guard_always(Oid relid);
+
 /* Whether the configuration still needs a trigger of this name on relid. */
 bool trigger_required(Oid relid, const char *trigger_name);
 

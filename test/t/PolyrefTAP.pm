@@ -15,7 +15,7 @@ use Test::More;
 our @EXPORT = qw(
   new_node run_sql sql_ok has_join_helpers
   realistic_schema_sql catalog_snapshot trigger_snapshot data_snapshot
-  orphans_snapshot config_snapshot run_cmd check_enforcement
+  orphans_snapshot config_snapshot run_cmd check_enforcement realistic_snapshots
   @REALISTIC_TABLES
 );
 
@@ -198,6 +198,19 @@ SELECT t.tgrelid::regclass, t.tgname, t.tgenabled, t.tgdeferrable, t.tginitdefer
  WHERE p.pronamespace = 'polyref'::regnamespace
  ORDER BY t.tgrelid::regclass::text, t.tgname, pg_get_triggerdef(t.oid);
 SQL
+}
+
+# Every snapshot of a database made by realistic_schema_sql, by name: the
+# baseline a dump and its restore must reproduce.
+sub realistic_snapshots
+{
+	my ($node, $db) = @_;
+	return (
+		catalog  => catalog_snapshot($node, $db),
+		config   => config_snapshot($node, $db),
+		triggers => trigger_snapshot($node, $db),
+		data     => data_snapshot($node, $db, @REALISTIC_TABLES),
+		orphans  => orphans_snapshot($node, $db),);
 }
 
 # Every row of TABLES (ONLY each), in a fixed order.
