@@ -843,6 +843,27 @@ SELECT p.proname, p.proconfig
    AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search\_path=%');
 SELECT count(*) > 0 AS polyref_has_functions FROM pg_proc WHERE pronamespace = 'polyref'::regnamespace;
 
+-- ===========================================================================
+-- 8. polyref is not a trusted extension (README, "Who may install it"): a
+--    database owner who is not a superuser may not create it, in any
+--    version.
+-- ===========================================================================
+SELECT version, superuser, trusted FROM pg_available_extension_versions
+ WHERE name = 'polyref' ORDER BY version;
+\set regress_database :DBNAME
+CREATE ROLE regress_security_dbowner;
+CREATE DATABASE regress_security_untrusted OWNER regress_security_dbowner TEMPLATE template0;
+\c regress_security_untrusted
+SET ROLE regress_security_dbowner;
+CREATE EXTENSION polyref;
+CREATE EXTENSION polyref VERSION '1.0';
+RESET ROLE;
+SELECT count(*) AS installed FROM pg_extension WHERE extname = 'polyref';
+\c :regress_database
+DROP DATABASE regress_security_untrusted;
+DROP ROLE regress_security_dbowner;
+SET search_path = security, public;
+
 -- Clean up.
 SET client_min_messages = warning;
 DROP SCHEMA "Weird Schema" CASCADE;
