@@ -312,20 +312,13 @@ static const char *const config_query =
 static ConfigRow *
 read_config(int *nrows, MemoryContext memory)
 {
-	SpiSession spi = spi_open();
+	spi_open();
 	Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
-	UserSwitch as_owner = become_owner(config_owner());
-	SPIPlanPtr plan = SPI_prepare(config_query, 0, NULL);
-	if (plan == NULL)
-		elog(ERROR, "polyref: could not prepare the configuration query: %s",
-			 SPI_result_code_string(SPI_result));
-	int rc = SPI_execute_snapshot(plan, NULL, NULL, snapshot, InvalidSnapshot,
-								  true, false, 0);
-	restore_user(as_owner);
+	Oid owner = config_owner();
+	SPIPlanPtr plan = prepare_as(config_query, 0, NULL, owner);
+	execute_as(owner, plan, NULL, NULL, snapshot, InvalidSnapshot, true, false,
+			   0, "reading the configuration");
 	UnregisterSnapshot(snapshot);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "polyref: reading the configuration failed: %s",
-			 SPI_result_code_string(rc));
 
 	ConfigRow *rows = (ConfigRow *) MemoryContextAllocZero(
 		memory, sizeof(ConfigRow) * (SPI_processed + 1));
@@ -354,7 +347,7 @@ read_config(int *nrows, MemoryContext memory)
 	}
 	MemoryContextSwitchTo(spi_memory);
 	*nrows = (int) SPI_processed;
-	spi_close(spi);
+	spi_close();
 	return rows;
 }
 

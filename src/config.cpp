@@ -7,21 +7,60 @@
 
 namespace polyref {
 
+/*
+ * query_latest's plans, kept for the backend's life: its callers run a few
+ * texts again and again (the event triggers run on every DDL command), so
+ * each text is prepared once for each role that runs it.  PostgreSQL
+ * re-plans a kept plan from its text when what it reads changes.  Texts
+ * beyond the first max_kept_queries (some name a table) are prepared for
+ * the call and freed after it.
+ */
+struct KeptQuery
+{
+	char *sql; /* in TopMemoryContext */
+	Oid role;
+	SPIPlanPtr plan;
+};
+
+static const int max_kept_queries = 64;
+static KeptQuery kept_queries[max_kept_queries];
+static int nkept_queries = 0;
+
+/* The plan for sql as role; *kept false when the caller must free it. */
+static SPIPlanPtr
+query_plan(const char *sql, int nargs, Oid *types, Oid role, bool *kept)
+{
+	for (int i = 0; i < nkept_queries; i++)
+		if (kept_queries[i].role == role &&
+			strcmp(kept_queries[i].sql, sql) == 0)
+		{
+			*kept = true;
+			return kept_queries[i].plan;
+		}
+	SPIPlanPtr plan = prepare_as(sql, nargs, types, role);
+	*kept = nkept_queries < max_kept_queries;
+	if (*kept)
+	{
+		char *text = MemoryContextStrdup(TopMemoryContext, sql);
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "polyref: SPI_keepplan failed");
+		kept_queries[nkept_queries++] = KeptQuery{ text, role, plan };
+	}
+	return plan;
+}
+
 uint64
 query_latest(const char *sql, int nargs, Oid *types, Datum *values, Oid role,
 			 long limit)
 {
 	CommandCounterIncrement();
-	SPIPlanPtr plan = prepare_as(sql, nargs, types, role);
-	UserSwitch saved = become_owner(role);
-	int rc = SPI_execute_snapshot(plan, values, NULL, GetLatestSnapshot(),
-								  InvalidSnapshot, false, false, limit);
-	restore_user(saved);
-	if (rc < 0)
-		elog(ERROR, "polyref: \"%s\" failed: %s", sql,
-			 SPI_result_code_string(rc));
-	SPI_freeplan(plan);
-	return SPI_processed;
+	bool kept;
+	SPIPlanPtr plan = query_plan(sql, nargs, types, role, &kept);
+	uint64 n = execute_as(role, plan, values, NULL, GetLatestSnapshot(),
+						  InvalidSnapshot, false, false, limit, sql);
+	if (!kept)
+		SPI_freeplan(plan);
+	return n;
 }
 
 uint64
@@ -32,9 +71,10 @@ config_write(const char *sql, int nargs, Oid *types, Datum *values,
 	 * An ordinary statement: its triggers (cache invalidation, the kinds'
 	 * foreign key) fire.
 	 */
-	UserSwitch saved = become_owner(config_owner());
-	int rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
-	restore_user(saved);
+	int rc = as_owner(config_owner(), [&] {
+		return SPI_execute_with_args(sql, nargs, types, values, nulls, false,
+									 0);
+	});
 	if (rc < 0)
 		elog(ERROR, "polyref: \"%s\" failed: %s", sql,
 			 SPI_result_code_string(rc));
@@ -57,10 +97,10 @@ config_delete_association(Oid source, const char *name)
 		"OPERATOR(pg_catalog.=) $1"
 		" AND association OPERATOR(pg_catalog.=) $2",
 	};
-	SpiSession spi = spi_open();
+	spi_open();
 	for (const char *sql : deletes)
 		config_write(sql, 2, types, values);
-	spi_close(spi);
+	spi_close();
 }
 
 static const char *const association_columns =
@@ -91,6 +131,7 @@ read_association(uint64 i, ConfigAssociation *out, MemoryContext memory)
 		DatumGetBool(SPI_getbinval(tuple, desc, 8, &isnull));
 	out->validated = DatumGetBool(SPI_getbinval(tuple, desc, 9, &isnull));
 	out->created_index = SPI_getvalue(tuple, desc, 10);
+	out->targets_relid = false;
 	MemoryContextSwitchTo(spi_memory);
 }
 
@@ -99,7 +140,7 @@ config_find_association(Oid source, const char *name, ConfigAssociation *out,
 						bool lock)
 {
 	MemoryContext caller_memory = CurrentMemoryContext;
-	SpiSession spi = spi_open();
+	spi_open();
 	char *sql = psprintf("SELECT %s FROM polyref.config_association"
 						 " WHERE source OPERATOR(pg_catalog.=) $1 AND "
 						 "association OPERATOR(pg_catalog.=) $2%s",
@@ -109,7 +150,7 @@ config_find_association(Oid source, const char *name, ConfigAssociation *out,
 	bool found = query_latest(sql, 2, types, values, config_owner(), 0) > 0;
 	if (found)
 		read_association(0, out, caller_memory);
-	spi_close(spi);
+	spi_close();
 	return found;
 }
 
@@ -117,7 +158,7 @@ ConfigKind *
 config_kinds(Oid source, const char *name, int *count)
 {
 	MemoryContext caller_memory = CurrentMemoryContext;
-	SpiSession spi = spi_open();
+	spi_open();
 	Oid types[2] = { REGCLASSOID, TEXTOID };
 	Datum values[2] = { ObjectIdGetDatum(source), CStringGetTextDatum(name) };
 	uint64 n = query_latest(
@@ -142,7 +183,7 @@ config_kinds(Oid source, const char *name, int *count)
 	}
 	MemoryContextSwitchTo(spi_memory);
 	*count = (int) n;
-	spi_close(spi);
+	spi_close();
 	return kinds;
 }
 
@@ -150,15 +191,15 @@ ConfigAssociation *
 config_associations_touching(Oid relid, int *count)
 {
 	MemoryContext caller_memory = CurrentMemoryContext;
-	SpiSession spi = spi_open();
+	spi_open();
 	char *sql = psprintf(
-		"SELECT %s FROM polyref.config_association a"
-		" WHERE a.source OPERATOR(pg_catalog.=) $1"
-		"    OR EXISTS (SELECT 1 FROM polyref.config_kind k"
+		"SELECT %s, t.targets FROM polyref.config_association a,"
+		"       LATERAL (SELECT EXISTS (SELECT 1 FROM polyref.config_kind k"
 		"                WHERE k.source OPERATOR(pg_catalog.=) a.source"
 		"                  AND k.association OPERATOR(pg_catalog.=) "
 		"a.association"
-		"                  AND k.target OPERATOR(pg_catalog.=) $1)"
+		"                  AND k.target OPERATOR(pg_catalog.=) $1)) t (targets)"
+		" WHERE a.source OPERATOR(pg_catalog.=) $1 OR t.targets"
 		" ORDER BY a.association COLLATE \"C\", a.source",
 		association_columns);
 	Oid types[1] = { REGCLASSOID };
@@ -167,21 +208,17 @@ config_associations_touching(Oid relid, int *count)
 	ConfigAssociation *found = (ConfigAssociation *) MemoryContextAllocZero(
 		caller_memory, sizeof(ConfigAssociation) * (n + 1));
 	for (uint64 i = 0; i < n; i++)
+	{
+		bool isnull;
 		read_association(i, &found[i], caller_memory);
+		found[i].targets_relid = DatumGetBool(
+			SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
+						  SPI_tuptable->tupdesc->natts, &isnull));
+	}
 	*count = (int) n;
-	spi_close(spi);
+	spi_close();
 	return found;
 }
 
-bool
-config_targets(const ConfigAssociation *a, Oid relid)
-{
-	int n;
-	ConfigKind *kinds = config_kinds(a->source, a->name, &n);
-	for (int i = 0; i < n; i++)
-		if (kinds[i].target == relid)
-			return true;
-	return false;
-}
 
 } // namespace polyref

@@ -24,6 +24,11 @@ struct ConfigAssociation
 	bool initially_deferred;
 	bool validated;
 	char *created_index; /* NULL when declare made none */
+	/*
+	 * From config_associations_touching: whether a kind of the association
+	 * points at the table asked about (false from the other readers).
+	 */
+	bool targets_relid;
 };
 
 struct ConfigKind
@@ -42,11 +47,11 @@ bool config_find_association(Oid source, const char *name,
 /* Its kinds, sorted by label. */
 ConfigKind *config_kinds(Oid source, const char *name, int *count);
 
-/* Every association that has relid as source or as a target. */
+/*
+ * Every association that has relid as source or as a target (targets_relid
+ * tells which), sorted by name.
+ */
 ConfigAssociation *config_associations_touching(Oid relid, int *count);
-
-/* Whether the association has a kind pointing at relid. */
-bool config_targets(const ConfigAssociation *a, Oid relid);
 
 /*
  * Deletes an association's configuration: its kinds, its join views'
@@ -55,8 +60,10 @@ bool config_targets(const ConfigAssociation *a, Oid relid);
  */
 void config_delete_association(Oid source, const char *name);
 
-/* Runs a write as the configuration's owner; returns the rows it changed.
- * nulls: as SPI's, or none. */
+/*
+ * Runs a write as the configuration's owner; returns the rows it changed.
+ * nulls: as SPI's, or none.
+ */
 uint64 config_write(const char *sql, int nargs, Oid *types, Datum *values,
 					const char *nulls = nullptr);
 

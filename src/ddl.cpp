@@ -83,7 +83,7 @@ declared_ancestor(Oid relid, bool as_target)
 		ConfigAssociation *touching =
 			config_associations_touching(lfirst_oid(cell), &n);
 		for (int i = 0; i < n; i++)
-			if (as_target ? config_targets(&touching[i], lfirst_oid(cell))
+			if (as_target ? touching[i].targets_relid
 						  : touching[i].source == lfirst_oid(cell))
 				return lfirst_oid(cell);
 	}
@@ -132,9 +132,9 @@ static DroppedObject *
 dropped_objects(int *count)
 {
 	MemoryContext caller_memory = CurrentMemoryContext;
-	SpiSession spi = spi_open();
+	spi_open();
 	int rc = SPI_execute(
-		"SELECT object_type, NULL, original, objid, objsubid,"
+		"SELECT object_type, original, objid, objsubid,"
 		"       address_names[1], address_names[2], address_names[3]"
 		"  FROM pg_catalog.pg_event_trigger_dropped_objects()"
 		" WHERE classid OPERATOR(pg_catalog.=) "
@@ -153,21 +153,20 @@ dropped_objects(int *count)
 		TupleDesc desc = SPI_tuptable->tupdesc;
 		bool isnull;
 		objects[i].type = SPI_getvalue(tuple, desc, 1);
-		objects[i].description = SPI_getvalue(tuple, desc, 2);
 		objects[i].original =
-			DatumGetBool(SPI_getbinval(tuple, desc, 3, &isnull));
+			DatumGetBool(SPI_getbinval(tuple, desc, 2, &isnull));
 		objects[i].objid =
-			DatumGetObjectId(SPI_getbinval(tuple, desc, 4, &isnull));
+			DatumGetObjectId(SPI_getbinval(tuple, desc, 3, &isnull));
 		objects[i].objsubid =
-			DatumGetInt32(SPI_getbinval(tuple, desc, 5, &isnull));
-		objects[i].schema = SPI_getvalue(tuple, desc, 6);
-		objects[i].table = SPI_getvalue(tuple, desc, 7);
-		objects[i].member = SPI_getvalue(tuple, desc, 8);
+			DatumGetInt32(SPI_getbinval(tuple, desc, 4, &isnull));
+		objects[i].schema = SPI_getvalue(tuple, desc, 5);
+		objects[i].table = SPI_getvalue(tuple, desc, 6);
+		objects[i].member = SPI_getvalue(tuple, desc, 7);
 		objects[i].description = describe(&objects[i]);
 	}
 	MemoryContextSwitchTo(spi_memory);
 	*count = (int) SPI_processed;
-	spi_close(spi);
+	spi_close();
 	return objects;
 }
 
@@ -220,7 +219,7 @@ may_concern_associations(const DroppedObject *objects, int n)
 	}
 	Oid types[1] = { OIDARRAYOID };
 	Datum values[1] = { make_array(relids, n, OIDOID) };
-	SpiSession spi = spi_open();
+	spi_open();
 	bool touches =
 		query_latest(
 			"SELECT 1 FROM polyref.config_association"
@@ -228,7 +227,7 @@ may_concern_associations(const DroppedObject *objects, int n)
 			" UNION ALL SELECT 1 FROM polyref.config_kind"
 			" WHERE target::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)",
 			1, types, values, config_owner(), 1) > 0;
-	spi_close(spi);
+	spi_close();
 	return touches;
 }
 
@@ -278,7 +277,7 @@ static ConfigAssociation *
 all_associations(int *count)
 {
 	MemoryContext caller_memory = CurrentMemoryContext;
-	SpiSession spi = spi_open();
+	spi_open();
 	uint64 n = query_latest("SELECT source::pg_catalog.oid, association FROM "
 							"polyref.config_association",
 							0, nullptr, nullptr, config_owner(), 0);
@@ -294,7 +293,7 @@ all_associations(int *count)
 			SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
 	}
 	MemoryContextSwitchTo(spi_memory);
-	spi_close(spi);
+	spi_close();
 	ConfigAssociation *all =
 		(ConfigAssociation *) palloc0(sizeof(ConfigAssociation) * (n + 1));
 	int found = 0;
@@ -428,7 +427,7 @@ check_before_drop_table(DropStmt *stmt)
 		ConfigAssociation *touching = config_associations_touching(target, &n);
 		for (int i = 0; i < n; i++)
 		{
-			if (!config_targets(&touching[i], target))
+			if (!touching[i].targets_relid)
 				continue;
 			if (stmt->behavior != DROP_CASCADE)
 				refuse_drop(psprintf("table %s", get_rel_name(relid)),
@@ -462,7 +461,7 @@ follow_column_rename(RenameStmt *stmt)
 		DirectFunctionCall1(namein, CStringGetDatum(stmt->subname)),
 		DirectFunctionCall1(namein, CStringGetDatum(stmt->newname))
 	};
-	SpiSession spi = spi_open();
+	spi_open();
 	config_write("UPDATE polyref.config_association SET type_column = $3"
 				 " WHERE source::pg_catalog.oid OPERATOR(pg_catalog.=) $1 AND "
 				 "type_column OPERATOR(pg_catalog.=) $2",
@@ -475,7 +474,7 @@ follow_column_rename(RenameStmt *stmt)
 				 " WHERE target::pg_catalog.oid OPERATOR(pg_catalog.=) $1 AND "
 				 "key_column OPERATOR(pg_catalog.=) $2",
 				 3, types, values);
-	spi_close(spi);
+	spi_close();
 }
 
 /*
@@ -486,9 +485,6 @@ static void
 recheck_types(Oid relid)
 {
 	int n;
-	(void) config_associations_touching(relid, &n);
-	if (n == 0)
-		return;
 	ConfigAssociation *touching = config_associations_touching(relid, &n);
 	for (int i = 0; i < n; i++)
 	{

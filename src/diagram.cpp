@@ -164,7 +164,7 @@ POLYREF_FUNCTION(polyref_diagram)
 	initStringInfo(&diagram);
 	if (mermaid)
 		appendStringInfoString(&diagram, "erDiagram");
-	SpiSession spi = spi_open();
+	spi_open();
 	int rc = SPI_execute(diagram_query, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "polyref: reading the associations failed: %s",
@@ -191,6 +191,6 @@ POLYREF_FUNCTION(polyref_diagram)
 				aml_identifier(field[3]), aml_identifier(field[5]),
 				aml_table(field[6], field[7]), aml_identifier(field[8]));
 	}
-	spi_close(spi);
+	spi_close();
 	PG_RETURN_TEXT_P(cstring_to_text(diagram.data));
 }

@@ -12,6 +12,7 @@
  */
 #include "boundary.hpp"
 #include "catalog.hpp"
+#include "spi_util.hpp"
 #include "sql_names.hpp"
 
 #include <cctype>
@@ -409,8 +410,7 @@ POLYREF_FUNCTION(polyref_discover)
 {
 	InitMaterializedSRF(fcinfo, 0);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "polyref: SPI_connect failed");
+	spi_open();
 	int npairs;
 	ColumnPair *pairs =
 		find_pairs(PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0),
@@ -442,6 +442,6 @@ POLYREF_FUNCTION(polyref_discover)
 								 nulls);
 		}
 	}
-	SPI_finish();
+	spi_close();
 	return (Datum) 0;
 }

@@ -153,12 +153,12 @@ still_referenced(TargetRef *target, Datum key)
 static void
 check_key_removal(TargetRef *target, TriggerData *td, Datum key)
 {
-	SpiSession spi = spi_open();
+	spi_open();
 	if (run_plan(key_exists_plan(target), target->owner, &key, nullptr, true,
 				 1) == 0 &&
 		still_referenced(target, key))
 		report_still_referenced(target, td->tg_relation, key);
-	spi_close(spi);
+	spi_close();
 }
 
 /* RESTRICT, CASCADE, SET NULL, SET DEFAULT: at the end of the statement. */
@@ -182,7 +182,7 @@ apply_action(Catalog *catalog, TargetRef *target, TriggerData *td,
 		target, &key,
 		action == Action::Cascade && !is_delete ? &new_key : nullptr, values);
 
-	SpiSession spi = spi_open();
+	spi_open();
 	switch (action)
 	{
 		case Action::NoAction:
@@ -207,11 +207,11 @@ apply_action(Catalog *catalog, TargetRef *target, TriggerData *td,
 			 * A row whose defaults are this very key was "updated" to what it
 			 * had, so its own check is skipped: look now (as ri_set does).
 			 */
-			spi_close(spi);
+			spi_close();
 			check_key_removal(target, td, key);
 			return;
 	}
-	spi_close(spi);
+	spi_close();
 }
 
 static void
@@ -317,7 +317,7 @@ POLYREF_FUNCTION(polyref_truncate_trigger)
 	bool whole_plain_table =
 		relid == RelationGetRelid(td->tg_relation) &&
 		td->tg_relation->rd_rel->relkind == RELKIND_RELATION;
-	SpiSession spi = spi_open();
+	spi_open();
 	for (TargetRef *target : *targets)
 	{
 		bool referenced;
@@ -351,6 +351,6 @@ POLYREF_FUNCTION(polyref_truncate_trigger)
 									source_name)));
 		}
 	}
-	spi_close(spi);
+	spi_close();
 	return PointerGetDatum(NULL);
 }

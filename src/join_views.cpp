@@ -194,7 +194,7 @@ static char **
 view_grants(Oid view, const char *qualified_view, int *count)
 {
 	MemoryContext caller_memory = CurrentMemoryContext;
-	SpiSession spi = spi_open();
+	spi_open();
 	Oid types[1] = { OIDOID };
 	Datum values[1] = { ObjectIdGetDatum(view) };
 	int rc = SPI_execute_with_args(
@@ -226,7 +226,7 @@ view_grants(Oid view, const char *qualified_view, int *count)
 					 grantable ? " WITH GRANT OPTION" : ""));
 	}
 	*count = (int) SPI_processed;
-	spi_close(spi);
+	spi_close();
 	return grants;
 }
 
@@ -235,7 +235,7 @@ static Oid *
 recorded_views(Oid source, const char *name, int *count)
 {
 	MemoryContext caller_memory = CurrentMemoryContext;
-	SpiSession spi = spi_open();
+	spi_open();
 	Oid types[2] = { REGCLASSOID, TEXTOID };
 	Datum values[2] = { ObjectIdGetDatum(source), CStringGetTextDatum(name) };
 	uint64 n = query_latest(
@@ -253,7 +253,7 @@ recorded_views(Oid source, const char *name, int *count)
 			SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
 	}
 	*count = (int) n;
-	spi_close(spi);
+	spi_close();
 	return views;
 }
 
@@ -262,11 +262,11 @@ forget_view(Oid view)
 {
 	Oid types[1] = { OIDOID };
 	Datum values[1] = { ObjectIdGetDatum(view) };
-	SpiSession spi = spi_open();
+	spi_open();
 	config_write("DELETE FROM polyref.config_join_view WHERE "
 				 "join_view::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
 				 1, types, values);
-	spi_close(spi);
+	spi_close();
 }
 
 static void
@@ -275,11 +275,11 @@ record_view(Oid view, Oid source, const char *name)
 	Oid types[3] = { REGCLASSOID, REGCLASSOID, TEXTOID };
 	Datum values[3] = { ObjectIdGetDatum(view), ObjectIdGetDatum(source),
 						CStringGetTextDatum(name) };
-	SpiSession spi = spi_open();
+	spi_open();
 	config_write("INSERT INTO polyref.config_join_view (join_view, source, "
 				 "association) VALUES ($1, $2, $3)",
 				 3, types, values);
-	spi_close(spi);
+	spi_close();
 }
 
 /*
@@ -297,9 +297,9 @@ rewrite_view(Association *a, Oid view)
 	if (view_columns_current(view, a->source))
 	{
 		/* In place: grants, comments and dependent views stay. */
-		SpiSession spi = spi_open();
+		spi_open();
 		run_sql_as(create_view_statement(qualified_view, a, true), owner);
-		spi_close(spi);
+		spi_close();
 		return view;
 	}
 	/*
@@ -309,12 +309,12 @@ rewrite_view(Association *a, Oid view)
 	 */
 	int ngrants;
 	char **grants = view_grants(view, qualified_view, &ngrants);
-	SpiSession spi = spi_open();
+	spi_open();
 	run_sql_as(psprintf("DROP VIEW %s", qualified_view), owner);
 	run_sql_as(create_view_statement(qualified_view, a, false), owner);
 	for (int i = 0; i < ngrants; i++)
 		run_sql_as(grants[i], owner);
-	spi_close(spi);
+	spi_close();
 	CommandCounterIncrement();
 	Oid remade = get_relname_relid(name, get_namespace_oid(schema, false));
 	/*
@@ -362,9 +362,9 @@ join_views_drop(Oid source, const char *name)
 			 */
 			const char *qualified_view = qualified_relation(views[i]);
 			Oid owner = relation_owner(views[i]);
-			SpiSession spi = spi_open();
+			spi_open();
 			run_sql_as(psprintf("DROP VIEW %s", qualified_view), owner);
-			spi_close(spi);
+			spi_close();
 		}
 		forget_view(views[i]);
 	}
@@ -380,12 +380,12 @@ join_views_forget(const Oid *relids, int n)
 		values[i] = ObjectIdGetDatum(relids[i]);
 	Oid types[1] = { OIDARRAYOID };
 	Datum array[1] = { make_array(values, n, OIDOID) };
-	SpiSession spi = spi_open();
+	spi_open();
 	config_write(
 		"DELETE FROM polyref.config_join_view"
 		" WHERE join_view::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)",
 		1, types, array);
-	spi_close(spi);
+	spi_close();
 }
 
 /* The association a recorded view belongs to, or false. */
@@ -393,7 +393,7 @@ static bool
 view_recorded_for(Oid view, Oid *source, char **name)
 {
 	MemoryContext caller_memory = CurrentMemoryContext;
-	SpiSession spi = spi_open();
+	spi_open();
 	Oid types[1] = { OIDOID };
 	Datum values[1] = { ObjectIdGetDatum(view) };
 	bool found =
@@ -411,7 +411,7 @@ view_recorded_for(Oid view, Oid *source, char **name)
 			SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 		*name = MemoryContextStrdup(caller_memory, association);
 	}
-	spi_close(spi);
+	spi_close();
 	return found;
 }
 
@@ -493,10 +493,10 @@ POLYREF_FUNCTION(polyref_create_join_view)
 	 * Made as the source's owner, like the rest of what the association
 	 * installs.
 	 */
-	SpiSession spi = spi_open();
+	spi_open();
 	run_sql_as(create_view_statement(qualified_view, a, false),
 			   relation_owner(source));
-	spi_close(spi);
+	spi_close();
 	CommandCounterIncrement();
 	Oid view = get_relname_relid(view_name, schema);
 	if (!OidIsValid(view))

@@ -239,7 +239,7 @@ insert_kind(const ConfigAssociation *a, Oid target, const char *kind,
 		CStringGetTextDatum(kind), ObjectIdGetDatum(target),
 		DirectFunctionCall1(namein, CStringGetDatum(key_column))
 	};
-	SpiSession spi = spi_open();
+	spi_open();
 	Oid key_types[3] = { REGCLASSOID, TEXTOID, TEXTOID };
 	if (query_latest("SELECT 1 FROM polyref.config_kind WHERE source "
 					 "OPERATOR(pg_catalog.=) $1"
@@ -254,7 +254,7 @@ insert_kind(const ConfigAssociation *a, Oid target, const char *kind,
 				 "target, key_column)"
 				 " VALUES ($1, $2, $3, $4, $5)",
 				 5, types, values);
-	spi_close(spi);
+	spi_close();
 }
 
 static bool
@@ -293,13 +293,13 @@ ensure_kind_id_index(Oid source, AttrNumber type_attnum, AttrNumber id_attnum)
 			return nullptr;
 	}
 	const char *table = qualified_relation(source);
-	SpiSession spi = spi_open();
+	spi_open();
 	run_sql_as(
 		psprintf("CREATE INDEX ON %s (%s, %s)", table,
 				 quote_identifier(get_attname(source, type_attnum, false)),
 				 quote_identifier(get_attname(source, id_attnum, false))),
 		GetUserId());
-	spi_close(spi);
+	spi_close();
 	CommandCounterIncrement();
 	/* The index that was not there before. */
 	rel = table_open(source, AccessShareLock);
@@ -317,12 +317,12 @@ set_validated(Oid source, const char *name, bool validated)
 	Oid types[3] = { REGCLASSOID, TEXTOID, BOOLOID };
 	Datum values[3] = { ObjectIdGetDatum(source), CStringGetTextDatum(name),
 						BoolGetDatum(validated) };
-	SpiSession spi = spi_open();
+	spi_open();
 	config_write("UPDATE polyref.config_association SET validated = $3"
 				 " WHERE source OPERATOR(pg_catalog.=) $1 AND association "
 				 "OPERATOR(pg_catalog.=) $2",
 				 3, types, values);
-	spi_close(spi);
+	spi_close();
 }
 
 /*
@@ -332,7 +332,7 @@ set_validated(Oid source, const char *name, bool validated)
 static bool
 rows_of_kind_remain(Oid source, const char *type_column, const char *kind)
 {
-	SpiSession spi = spi_open();
+	spi_open();
 	Oid types[1] = { TEXTOID };
 	Datum values[1] = { CStringGetTextDatum(kind) };
 	char *sql =
@@ -341,7 +341,7 @@ rows_of_kind_remain(Oid source, const char *type_column, const char *kind)
 				 scanned_relation(source), quote_identifier(type_column));
 	bool remain =
 		query_latest(sql, 1, types, values, relation_owner(source), 1) > 0;
-	spi_close(spi);
+	spi_close();
 	return remain;
 }
 
@@ -356,13 +356,13 @@ remove_kind(Oid source, const char *name, const char *kind, Oid target)
 	Oid types[3] = { REGCLASSOID, TEXTOID, TEXTOID };
 	Datum values[3] = { ObjectIdGetDatum(source), CStringGetTextDatum(name),
 						CStringGetTextDatum(kind) };
-	SpiSession spi = spi_open();
+	spi_open();
 	config_write(
 		"DELETE FROM polyref.config_kind WHERE source OPERATOR(pg_catalog.=) $1"
 		" AND association OPERATOR(pg_catalog.=) $2 AND kind "
 		"OPERATOR(pg_catalog.=) $3",
 		3, types, values);
-	spi_close(spi);
+	spi_close();
 	if (rows_remain)
 		set_validated(source, name, false);
 	reconcile_triggers(target);
@@ -467,21 +467,15 @@ POLYREF_FUNCTION(polyref_declare)
 		char nulls[11] = "          ";
 		if (created_index == nullptr)
 			nulls[9] = 'n';
-		SpiSession spi = spi_open();
+		spi_open();
 		CommandCounterIncrement();
-		UserSwitch saved = become_owner(config_owner());
-		int rc = SPI_execute_with_args(
+		config_write(
 			"INSERT INTO polyref.config_association (source, association, "
-			"type_column,"
-			" id_column, on_delete, on_update, is_deferrable, "
-			"initially_deferred, validated,"
-			" created_index) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-			10, types, values, nulls, false, 0);
-		restore_user(saved);
-		if (rc != SPI_OK_INSERT)
-			elog(ERROR, "polyref: recording the association failed: %s",
-				 SPI_result_code_string(rc));
-		spi_close(spi);
+			"type_column, id_column, on_delete, on_update, is_deferrable, "
+			"initially_deferred, validated, created_index)"
+			" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+			10, types, values, nulls);
+		spi_close();
 	}
 
 	for (int i = 0; i < ntargets; i++)
@@ -562,7 +556,7 @@ polyref::remove_association(Oid source, const char *name)
 	for (int i = 0; i < n; i++)
 		LockRelationOid(kinds[i].target, ShareRowExclusiveLock);
 	config_delete_association(source, name);
-	SpiSession spi = spi_open();
+	spi_open();
 	if (a.created_index != nullptr && get_rel_relkind(source) != '\0')
 	{
 		Oid index =
@@ -575,7 +569,7 @@ polyref::remove_association(Oid source, const char *name)
 							 a.created_index)),
 				GetUserId());
 	}
-	spi_close(spi);
+	spi_close();
 	reconcile_triggers(source);
 	for (int i = 0; i < n; i++)
 		reconcile_triggers(kinds[i].target);
@@ -692,7 +686,7 @@ POLYREF_FUNCTION(polyref_rename_kind)
 	Datum values[4] = { ObjectIdGetDatum(source), CStringGetTextDatum(name),
 						CStringGetTextDatum(old_kind),
 						CStringGetTextDatum(new_kind) };
-	SpiSession spi = spi_open();
+	spi_open();
 	config_write("UPDATE polyref.config_kind SET kind = $4 WHERE source "
 				 "OPERATOR(pg_catalog.=) $1"
 				 " AND association OPERATOR(pg_catalog.=) $2 AND kind "
@@ -716,14 +710,10 @@ POLYREF_FUNCTION(polyref_rename_kind)
 	 */
 	Oid owner = relation_owner(source);
 	SPIPlanPtr plan = prepare_as(sql, 2, row_types, owner);
-	UserSwitch saved = become_owner(owner);
-	int rc = SPI_execute_plan(plan, row_values, NULL, false, 0);
-	restore_user(saved);
-	if (rc != SPI_OK_UPDATE)
-		elog(ERROR, "polyref: renaming the kind in the rows failed: %s",
-			 SPI_result_code_string(rc));
-	uint64 changed = SPI_processed;
-	spi_close(spi);
+	uint64 changed = execute_as(owner, plan, row_values, NULL, InvalidSnapshot,
+								InvalidSnapshot, false, true, 0,
+								"renaming the kind in the rows");
+	spi_close();
 	carry_declaration(source, name);
 	join_views_refresh(source, name);
 	PG_RETURN_INT64((int64) changed);

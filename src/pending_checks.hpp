@@ -36,10 +36,11 @@
  *  - Staleness.  A check carries the catalog image it was made under; if
  *    the configuration changed since, it is made again from its row under
  *    the current image.
- * A key missing in the batch's snapshot is looked up once more, alone, with
- * a fresh snapshot (a READ COMMITTED check natively sees commits that
- * happened while it waited for a lock), and reported only if the row that
- * needs it is still the live version: what a native check would have found.
+ * Under READ COMMITTED a lock wait during the run refreshes the snapshot for
+ * the keys after it, as the next native check would take its own
+ * (probe_sorted_keys).  A key still missing is reported only if the row that
+ * needs it is still the live version, as the trigger tested when it fired;
+ * the first such row in firing order is the one named.
  *
  * The batch is a Boost.Container vector in a child of TopTransactionContext.
  */

@@ -285,11 +285,11 @@ target_has_key(TargetRef *target, Datum key)
 {
 	if (target->direct_probe)
 		return probe_key(target, key);
-	SpiSession spi = spi_open();
+	spi_open();
 	/* As natively, a partitioned target is read with a fresh snapshot. */
 	bool found = run_plan(lookup_key_plan(target), target->owner, &key, " ",
 						  target->partitioned, 1) > 0;
-	spi_close(spi);
+	spi_close();
 	return found;
 }
 

@@ -260,7 +260,7 @@ POLYREF_FUNCTION(polyref_resolve)
 	appendStringInfoString(&sql, " t WHERE ");
 	append_key_equals(&sql, target, "$1", converter.key_base);
 
-	SpiSession spi = spi_open();
+	spi_open();
 	Oid argtype = converter.key_base;
 	int rc = SPI_execute_with_args(sql.data, 1, &argtype, &key, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
@@ -275,7 +275,7 @@ POLYREF_FUNCTION(polyref_resolve)
 		if (!isnull)
 			row = SPI_datumTransfer(row, false, -1);
 	}
-	spi_close(spi);
+	spi_close();
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(row);
@@ -369,7 +369,7 @@ POLYREF_FUNCTION(polyref_resolve_many)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Datum *keys = (Datum *) palloc(sizeof(Datum) * (ndistinct + 1));
 	Datum *texts = (Datum *) palloc(sizeof(Datum) * (ndistinct + 1));
-	SpiSession spi = spi_open();
+	spi_open();
 	/* One query per kind, driven by the key's unique index. */
 	for (int start = 0; start < ndistinct;)
 	{
@@ -428,7 +428,7 @@ POLYREF_FUNCTION(polyref_resolve_many)
 		SPI_freetuptable(SPI_tuptable);
 		start = end;
 	}
-	spi_close(spi);
+	spi_close();
 	return (Datum) 0;
 }
 
@@ -491,7 +491,7 @@ POLYREF_FUNCTION(polyref_referrers)
 		return (Datum) 0; /* nothing points at NULL */
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Datum id = PG_GETARG_DATUM(1);
-	SpiSession spi = spi_open();
+	spi_open();
 	for (int i = 0; i < nrefs; i++)
 	{
 		TargetRef *ref = refs[i];
@@ -577,6 +577,6 @@ POLYREF_FUNCTION(polyref_referrers)
 		}
 		SPI_freetuptable(SPI_tuptable);
 	}
-	spi_close(spi);
+	spi_close();
 	return (Datum) 0;
 }

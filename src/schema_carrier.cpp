@@ -99,7 +99,7 @@ query_oids(const char *sql, int nargs, Oid *types, Datum *values)
 {
 	MemoryContext caller_memory = CurrentMemoryContext;
 	List *oids = NIL;
-	SpiSession spi = spi_open();
+	spi_open();
 	uint64 n = query_latest(sql, nargs, types, values, GetUserId(), 0);
 	for (uint64 i = 0; i < n; i++)
 	{
@@ -110,7 +110,7 @@ query_oids(const char *sql, int nargs, Oid *types, Datum *values)
 		oids = lappend_oid(oids, oid);
 		MemoryContextSwitchTo(spi_memory);
 	}
-	spi_close(spi);
+	spi_close();
 	return oids;
 }
 
@@ -280,7 +280,7 @@ carry_declarations_touching(Oid relid)
 	else
 	{
 		MemoryContext caller_memory = CurrentMemoryContext;
-		SpiSession spi = spi_open();
+		spi_open();
 		n = (int) query_latest("SELECT source::pg_catalog.oid, association "
 							   "FROM polyref.config_association",
 							   0, nullptr, nullptr, config_owner(), 0);
@@ -295,7 +295,7 @@ carry_declarations_touching(Oid relid)
 				SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
 			touching[i].name = MemoryContextStrdup(caller_memory, name);
 		}
-		spi_close(spi);
+		spi_close();
 	}
 	for (int i = 0; i < n; i++)
 		carry_declaration(touching[i].source, touching[i].name);
@@ -587,7 +587,7 @@ static void
 record_carried(const Carried *d)
 {
 	const TriggerRow *t = d->trigger;
-	SpiSession spi = spi_open();
+	spi_open();
 	{
 		Oid types[10] = { REGCLASSOID, TEXTOID, NAMEOID, NAMEOID, TEXTOID,
 						  TEXTOID,     BOOLOID, BOOLOID, BOOLOID, NAMEOID };
@@ -629,7 +629,7 @@ record_carried(const Carried *d)
 					 " VALUES ($1, $2, $3, $4, $5)",
 					 5, types, values);
 	}
-	spi_close(spi);
+	spi_close();
 }
 
 void

@@ -52,8 +52,7 @@ check_row_reference(Catalog *catalog, Association *a, Relation rel,
 		report_now(a, rel, row, columns, kind, SourceViolation::MissingKey,
 				   when);
 
-	if (when != KeyCheck::Now &&
-		pending_checks_add(catalog, kind, key, rel, &row->tts_tid, subxact))
+	if (pending_checks_add(catalog, kind, key, rel, &row->tts_tid, subxact))
 		return;
 	if (!target_has_key(target, key))
 		report_now(a, rel, row, columns, kind, SourceViolation::MissingKey,

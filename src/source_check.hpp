@@ -11,7 +11,6 @@ namespace polyref {
 
 enum class KeyCheck
 {
-	Now, /* look the key up before returning */
 	/* the key lookup may wait in the pending batch (see pending_checks.hpp) */
 	MayWait,
 	/*
@@ -24,8 +23,8 @@ enum class KeyCheck
 /*
  * Checks the reference a live row version makes; rel is the source table or
  * the partition the row is in.  Raises 23503 for a NULL mix, an undeclared
- * kind or a missing key.  With KeyCheck::MayWait or RequeueAsOf the lookup
- * of the key may be left to the pending batch, tagged with subxact.
+ * kind or a missing key.  The lookup of the key may be left to the pending
+ * batch, tagged with subxact.
  */
 void check_row_reference(Catalog *catalog, Association *a, Relation rel,
 						 TupleTableSlot *row, KeyCheck when,

@@ -6,18 +6,17 @@
 
 namespace polyref {
 
-SpiSession
+void
 spi_open()
 {
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "polyref: SPI_connect failed");
-	return SpiSession{ true };
 }
 
 void
-spi_close(SpiSession session)
+spi_close()
 {
-	if (session.connected && SPI_finish() != SPI_OK_FINISH)
+	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "polyref: SPI_finish failed");
 }
 
@@ -41,9 +40,8 @@ restore_user(UserSwitch saved)
 SPIPlanPtr
 prepare_as(const char *sql, int nargs, Oid *argtypes, Oid owner)
 {
-	UserSwitch saved = become_owner(owner);
-	SPIPlanPtr plan = SPI_prepare(sql, nargs, argtypes);
-	restore_user(saved);
+	SPIPlanPtr plan =
+		as_owner(owner, [&] { return SPI_prepare(sql, nargs, argtypes); });
 	if (plan == NULL)
 		elog(ERROR, "polyref: SPI_prepare failed for \"%s\": %s", sql,
 			 SPI_result_code_string(SPI_result));
@@ -59,10 +57,10 @@ prepare_kept_plan(const char *sql, int nargs, Oid *argtypes, Oid owner)
 	 * re-planning statements with "= ANY ($1)" for every execution, because
 	 * it cannot cost the array's size.
 	 */
-	UserSwitch saved = become_owner(owner);
-	SPIPlanPtr plan =
-		SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
-	restore_user(saved);
+	SPIPlanPtr plan = as_owner(owner, [&] {
+		return SPI_prepare_cursor(sql, nargs, argtypes,
+								  CURSOR_OPT_GENERIC_PLAN);
+	});
 	if (plan == NULL)
 		elog(ERROR, "polyref: SPI_prepare failed for \"%s\": %s", sql,
 			 SPI_result_code_string(SPI_result));
@@ -83,19 +81,29 @@ run_plan(SPIPlanPtr plan, Oid owner, Datum *values, const char *nulls,
 		test_snapshot = GetLatestSnapshot();
 		crosscheck_snapshot = GetTransactionSnapshot();
 	}
-	UserSwitch saved = become_owner(owner);
-	int rc = SPI_execute_snapshot(plan, values, nulls, test_snapshot,
-								  crosscheck_snapshot, false, false, limit);
-	restore_user(saved);
+	return execute_as(owner, plan, values, nulls, test_snapshot,
+					  crosscheck_snapshot, false, false, limit,
+					  "SPI_execute_snapshot");
+}
+
+uint64
+execute_as(Oid owner, SPIPlanPtr plan, Datum *values, const char *nulls,
+		   Snapshot snapshot, Snapshot crosscheck, bool read_only,
+		   bool fire_triggers, long limit, const char *what)
+{
+	int rc = as_owner(owner, [&] {
+		return SPI_execute_snapshot(plan, values, nulls, snapshot, crosscheck,
+									read_only, fire_triggers, limit);
+	});
 	if (rc < 0)
-		elog(ERROR, "polyref: SPI_execute_snapshot failed: %s",
-			 SPI_result_code_string(rc));
+		elog(ERROR, "polyref: %s failed: %s", what, SPI_result_code_string(rc));
 	return SPI_processed;
 }
 
 uint64
 run_sql_as(const char *sql, Oid user)
 {
+	/* As the user, row-level security and all: not become_owner. */
 	UserSwitch saved;
 	GetUserIdAndSecContext(&saved.saved_user, &saved.saved_context);
 	SetUserIdAndSecContext(user,

@@ -12,13 +12,9 @@
 
 namespace polyref {
 
-struct SpiSession
-{
-	bool connected;
-};
-
-SpiSession spi_open();
-void spi_close(SpiSession session);
+/* SPI_connect and SPI_finish, raising an ERROR if either fails. */
+void spi_open();
+void spi_close();
 
 /* The user and security context to come back to. */
 struct UserSwitch
@@ -33,6 +29,29 @@ struct UserSwitch
  */
 UserSwitch become_owner(Oid owner);
 void restore_user(UserSwitch saved);
+
+/*
+ * Returns body() run as owner (become_owner): the one shape every statement
+ * run as a table's owner takes.  An ERROR inside body leaves the user to the
+ * (sub)transaction's abort to restore, as for native RI triggers.
+ */
+template <typename Body>
+auto
+as_owner(Oid owner, Body body) -> decltype(body())
+{
+	UserSwitch saved = become_owner(owner);
+	auto result = body();
+	restore_user(saved);
+	return result;
+}
+
+/*
+ * SPI_execute_snapshot as owner, raising an ERROR that names what if it
+ * fails; returns SPI_processed.
+ */
+uint64 execute_as(Oid owner, SPIPlanPtr plan, Datum *values, const char *nulls,
+				  Snapshot snapshot, Snapshot crosscheck, bool read_only,
+				  bool fire_triggers, long limit, const char *what);
 
 /*
  * Prepares sql as owner, with row-level security as the owner will run it

@@ -65,13 +65,13 @@ partition_of_target(Oid relid)
 		relids[i++] = ObjectIdGetDatum(lfirst_oid(cell));
 	Oid types[1] = { OIDARRAYOID };
 	Datum values[1] = { make_array(relids, n, OIDOID) };
-	SpiSession spi = spi_open();
+	spi_open();
 	bool found =
 		query_latest(
 			"SELECT 1 FROM polyref.config_kind"
 			" WHERE target::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)",
 			1, types, values, config_owner(), 1) > 0;
-	spi_close(spi);
+	spi_close();
 	return found;
 }
 
@@ -112,7 +112,7 @@ wanted_triggers(Oid relid, int *count)
 		int16 events = 0;
 		if (a->source == relid)
 			events |= TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE;
-		if (config_targets(a, relid))
+		if (a->targets_relid)
 		{
 			is_target = true;
 			if (a->on_delete == Action::NoAction)
@@ -295,7 +295,7 @@ reconcile_triggers(Oid relid)
 	Oid owner = relation_owner(relid);
 	const char *table = qualified_relation(relid);
 
-	SpiSession spi = spi_open();
+	spi_open();
 	/* The table's own triggers (not the clones on its partitions). */
 	Oid types[1] = { OIDOID };
 	Datum values[1] = { ObjectIdGetDatum(relid) };
@@ -388,7 +388,7 @@ reconcile_triggers(Oid relid)
 									quote_identifier(wanted[w].name)),
 						   owner);
 		}
-	spi_close(spi);
+	spi_close();
 	/* A kept constraint trigger may carry an older declaration, or one that is
 	 * gone (undeclare). */
 	for (int w = 0; w < nwanted; w++)
@@ -415,7 +415,7 @@ keep_truncate_guard_always(Oid relid)
 	foreach (cell, tables)
 	{
 		Oid table = lfirst_oid(cell);
-		SpiSession spi = spi_open();
+		spi_open();
 		Oid types[3] = { OIDOID, NAMEOID, OIDOID };
 		Datum values[3] = { ObjectIdGetDatum(table),
 							DirectFunctionCall1(
@@ -433,7 +433,7 @@ keep_truncate_guard_always(Oid relid)
 								qualified_relation(table),
 								quote_identifier(truncate_trigger_name)),
 					   relation_owner(table));
-		spi_close(spi);
+		spi_close();
 	}
 }
 

@@ -293,9 +293,8 @@ check_cursor_open(const char *sql, Datum kinds, Oid role)
 							 GUC_ACTION_SAVE, true, 0, false);
 	/* A read-only cursor reads with the active snapshot. */
 	PushActiveSnapshot(GetLatestSnapshot());
-	UserSwitch saved = become_owner(role);
-	cursor.portal = SPI_cursor_open(NULL, plan, &kinds, NULL, true);
-	restore_user(saved);
+	cursor.portal = as_owner(
+		role, [&] { return SPI_cursor_open(NULL, plan, &kinds, NULL, true); });
 	PopActiveSnapshot();
 	return cursor;
 }
@@ -307,10 +306,10 @@ check_cursor_open(const char *sql, Datum kinds, Oid role)
 static uint64
 check_cursor_fetch(const CheckCursor &cursor, long count)
 {
-	UserSwitch saved = become_owner(cursor.role);
-	SPI_cursor_fetch(cursor.portal, true, count);
-	restore_user(saved);
-	return SPI_processed;
+	return as_owner(cursor.role, [&] {
+		SPI_cursor_fetch(cursor.portal, true, count);
+		return SPI_processed;
+	});
 }
 
 static void
@@ -510,11 +509,9 @@ key_present(TargetRef *target, SPIPlanPtr lookup, Datum id,
 	if (target->id_match == IdMatch::CanonicalText &&
 		!canonical_key(target, id, &key))
 		return false;
-	UserSwitch saved = become_owner(target->owner);
-	int rc = SPI_execute_snapshot(lookup, &key, NULL, GetLatestSnapshot(),
-								  InvalidSnapshot, true, false, 1);
-	restore_user(saved);
-	bool present = rc == SPI_OK_SELECT && SPI_processed > 0;
+	bool present =
+		execute_as(target->owner, lookup, &key, NULL, GetLatestSnapshot(),
+				   InvalidSnapshot, true, false, 1, "a key lookup") > 0;
 	SPI_freetuptable(SPI_tuptable);
 	MemoryContextSwitchTo(batch_memory);
 	return present;
@@ -556,7 +553,7 @@ find_violations_by_queries(Association *a, const ViolationScope &scope,
 {
 	SourceQuery q = source_query(a, scope);
 	Violations v{ found, context, CurrentMemoryContext, nullptr, limit, 0 };
-	SpiSession spi = spi_open();
+	spi_open();
 	v.batch_memory =
 		AllocSetContextCreate(CurrentMemoryContext, "polyref validation batch",
 							  ALLOCSET_DEFAULT_SIZES);
@@ -577,7 +574,7 @@ find_violations_by_queries(Association *a, const ViolationScope &scope,
 		else
 			emit_missing_by_lookup(&v, target, q, kinds);
 	}
-	spi_close(spi);
+	spi_close();
 	return v.count;
 }
 
