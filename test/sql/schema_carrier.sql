@@ -140,6 +140,16 @@ ROLLBACK;
 DELETE FROM "carrier Targets".articles WHERE id = 1;
 SELECT count(*) FROM remarks;
 
+-- A trigger without arguments on a declared source (a dump from polyref 1.0,
+-- whose configuration rows were loaded before it) gets them written in.
+ALTER EVENT TRIGGER polyref_sql_drop DISABLE;
+DROP TRIGGER commentable ON remarks;
+ALTER EVENT TRIGGER polyref_sql_drop ENABLE;
+CREATE CONSTRAINT TRIGGER commentable AFTER INSERT OR UPDATE ON remarks
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION polyref.constraint_trigger();
+SELECT tgnargs FROM pg_trigger WHERE tgrelid = 'remarks'::regclass AND tgname = 'commentable';
+SELECT * FROM drift;
+
 -- =========================================================================
 -- 4. A malformed or dangling declaration fails, naming the trigger
 -- =========================================================================

@@ -46,4 +46,38 @@ SELECT v.version AS installed_version, pg_temp.install_and_update(v.version) AS 
  ORDER BY v.version;
 
 SELECT default_version FROM pg_available_extensions WHERE name = 'polyref';
+
+-- 1.0 -> 1.1 with declarations in place: ALTER EXTENSION UPDATE writes each
+-- declaration into its trigger (what a schema-only dump then carries), and
+-- the configuration tables stop being dumped as data (the join views' record
+-- still is).
+CREATE EXTENSION polyref VERSION '1.0';
+CREATE SCHEMA upgrade;
+CREATE TABLE upgrade.posts (id bigint PRIMARY KEY);
+CREATE TABLE upgrade.videos (id bigint PRIMARY KEY);
+CREATE TABLE upgrade.comments (id int PRIMARY KEY, commentable_type text, commentable_id bigint);
+SELECT polyref.declare('upgrade.comments', 'commentable', ARRAY['upgrade.posts', 'upgrade.videos']::regclass[],
+                       kinds => ARRAY['Post', 'Video'], on_delete => 'cascade', validate => false);
+-- The trigger as polyref 1.0's library made it, without arguments.
+ALTER EVENT TRIGGER polyref_sql_drop DISABLE;
+DROP TRIGGER commentable ON upgrade.comments;
+CREATE CONSTRAINT TRIGGER commentable AFTER INSERT OR UPDATE ON upgrade.comments
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION polyref.constraint_trigger();
+ALTER EVENT TRIGGER polyref_sql_drop ENABLE;
+SELECT tgnargs FROM pg_trigger WHERE tgrelid = 'upgrade.comments'::regclass AND tgname = 'commentable';
+SELECT c.relname FROM pg_extension e, unnest(e.extconfig) t(oid) JOIN pg_class c ON c.oid = t.oid
+ WHERE e.extname = 'polyref' ORDER BY 1;
+ALTER EXTENSION polyref UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'polyref';
+SELECT tgnargs FROM pg_trigger WHERE tgrelid = 'upgrade.comments'::regclass AND tgname = 'commentable';
+SELECT c.relname FROM pg_extension e, unnest(e.extconfig) t(oid) JOIN pg_class c ON c.oid = t.oid
+ WHERE e.extname = 'polyref' ORDER BY 1;
+SELECT source, association, on_delete, validated, kind, target, key_column
+  FROM polyref.carried_declarations() ORDER BY kind;
+-- What is carried is what is configured.
+SELECT k.source, k.association, k.kind, k.target, k.key_column FROM polyref.config_kind k
+EXCEPT
+SELECT c.source, c.association, c.kind, c.target, c.key_column FROM polyref.carried_declarations() c;
+DROP SCHEMA upgrade CASCADE;
+DROP EXTENSION polyref;
 CREATE EXTENSION polyref;
