@@ -31,8 +31,7 @@ POLYREF_FUNCTION(polyref_canonical_key)
 	TargetRef *parser = (TargetRef *) fcinfo->flinfo->fn_extra;
 	if (parser == nullptr)
 	{
-		parser = (TargetRef *) MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
-													  sizeof(TargetRef));
+		parser = mcxt_object0<TargetRef>(fcinfo->flinfo->fn_mcxt);
 		parser->key_type = key_type;
 		Oid input;
 		Oid output;

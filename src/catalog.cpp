@@ -320,8 +320,7 @@ read_config(int *nrows, MemoryContext memory)
 			   0, "reading the configuration");
 	UnregisterSnapshot(snapshot);
 
-	ConfigRow *rows = (ConfigRow *) MemoryContextAllocZero(
-		memory, sizeof(ConfigRow) * (SPI_processed + 1));
+	ConfigRow *rows = mcxt_array0<ConfigRow>(SPI_processed + 1, memory);
 	TupleDesc desc = SPI_tuptable->tupdesc;
 	MemoryContext spi_memory = MemoryContextSwitchTo(memory);
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -378,7 +377,7 @@ classify_kind_column(Oid type, const char *column, Oid source)
 static Association *
 build_association(const ConfigRow *row)
 {
-	Association *a = (Association *) palloc0(sizeof(Association));
+	Association *a = mcxt_object0<Association>();
 	a->source = row->source;
 	a->source_partitioned =
 		get_rel_relkind(row->source) == RELKIND_PARTITIONED_TABLE;
@@ -476,18 +475,11 @@ association_less(const Association *x, const Association *y)
 	return strcmp(x->name, y->name) < 0;
 }
 
+/* An empty image in memory, watching the configuration tables. */
 static Catalog *
-catalog_build()
+catalog_new(MemoryContext memory)
 {
-	/*
-	 * Built under the transaction, so that an error half-way frees it; moved
-	 * under CacheMemoryContext once complete.
-	 */
-	MemoryContext memory = AllocSetContextCreate(
-		TopTransactionContext, "polyref catalog", ALLOCSET_DEFAULT_SIZES);
-	MemoryContext caller_memory = MemoryContextSwitchTo(memory);
-
-	Catalog *catalog = (Catalog *) palloc0(sizeof(Catalog));
+	Catalog *catalog = mcxt_object0<Catalog>(memory);
 	catalog->memory = memory;
 	catalog->associations = make_in_context<McxtVector<Association *>>(memory);
 	catalog->by_target =
@@ -502,7 +494,96 @@ catalog_build()
 	known_config_relids[1] = config_kind_relid();
 	catalog->watched->push_back(known_config_relids[0]);
 	catalog->watched->push_back(known_config_relids[1]);
+	return catalog;
+}
 
+/*
+ * The target a kind's row names, resolved and registered in the image; NULL
+ * (with a WARNING) when its key is no longer usable.
+ */
+static TargetRef *
+new_target(Catalog *catalog, Association *a, const ConfigRow *row)
+{
+	TargetRef *target = mcxt_object0<TargetRef>();
+	target->association = a;
+	target->partitioned =
+		get_rel_relkind(row->target) == RELKIND_PARTITIONED_TABLE;
+	target->owner = relation_owner(row->target);
+	catalog->watched->push_back(row->target);
+	if (find_target_key(target, row->target, row->key_column, a->id_type) !=
+		KeyProblem::None)
+	{
+		/*
+		 * Only DDL done while polyref's event triggers were off can get here.
+		 * Leaving the kind out makes its rows fail as undeclared: stricter,
+		 * never weaker, and the rest of the database keeps working.
+		 */
+		ereport(WARNING,
+				(errmsg("polyref: kind \"%s\" of association \"%s\" on table "
+						"\"%s\" has no usable key in table \"%s\"",
+						row->kind, a->name, get_rel_name(a->source),
+						get_rel_name(row->target)),
+				 errhint("Restore the key column and its unique index, or "
+						 "drop the kind with polyref.drop_target().")));
+		return nullptr;
+	}
+	prepare_direct_probe(target, a->id_type);
+	a->targets[a->ntargets++] = target;
+	auto slot = catalog->by_target->find(row->target);
+	if (slot == catalog->by_target->end())
+		slot =
+			catalog->by_target
+				->emplace(row->target, make_in_context<McxtVector<TargetRef *>>(
+										   catalog->memory))
+				.first;
+	slot->second->push_back(target);
+	return target;
+}
+
+/*
+ * The kinds of association a from its n rows (grouped by target and key
+ * column), each with its resolved target.
+ */
+static void
+add_kinds(Catalog *catalog, Association *a, const ConfigRow *rows, int n)
+{
+	a->kinds = mcxt_array0<Kind>(n);
+	a->targets = mcxt_array0<TargetRef *>(n);
+	TargetRef *target = nullptr;
+	for (int r = 0; r < n; r++)
+	{
+		const ConfigRow *row = &rows[r];
+		/* No kinds yet, or a target dropped while event triggers were off. */
+		if (row->kind == nullptr || !relation_exists(row->target))
+			continue;
+		if (target == nullptr || target->relid != row->target ||
+			get_attnum(row->target, row->key_column) != target->key_attnum)
+		{
+			target = new_target(catalog, a, row);
+			if (target == nullptr)
+				continue;
+		}
+		Kind *kind = &a->kinds[a->nkinds++];
+		kind->label = row->kind;
+		kind->label_len = (int) strlen(row->kind);
+		kind->value = kind_value(a, row->kind);
+		kind->target = target;
+	}
+	std::sort(a->kinds, a->kinds + a->nkinds, kind_label_less);
+	finish_targets(a);
+}
+
+static Catalog *
+catalog_build()
+{
+	/*
+	 * Built under the transaction, so that an error half-way frees it; moved
+	 * under CacheMemoryContext once complete.
+	 */
+	MemoryContext memory = AllocSetContextCreate(
+		TopTransactionContext, "polyref catalog", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext caller_memory = MemoryContextSwitchTo(memory);
+	Catalog *catalog = catalog_new(memory);
 	int nrows;
 	ConfigRow *rows = read_config(&nrows, memory);
 
@@ -517,86 +598,17 @@ catalog_build()
 			end++;
 		if (!relation_exists(rows[i].source))
 		{
-			/*
-			 * A source dropped while event triggers were off: nothing to
-			 * enforce.
-			 */
+			/* Dropped while event triggers were off: nothing to enforce. */
 			i = end;
 			continue;
 		}
+		catalog->watched->push_back(rows[i].source);
 		Association *a = build_association(&rows[i]);
-		if (a == nullptr)
+		if (a != nullptr)
 		{
-			catalog->watched->push_back(rows[i].source);
-			i = end;
-			continue;
+			add_kinds(catalog, a, &rows[i], end - i);
+			catalog->associations->push_back(a);
 		}
-		a->kinds = (Kind *) palloc0(sizeof(Kind) * (end - i));
-		a->targets = (TargetRef **) palloc0(sizeof(TargetRef *) * (end - i));
-		TargetRef *target = nullptr;
-		for (int r = i; r < end; r++)
-		{
-			const ConfigRow *row = &rows[r];
-			if (row->kind == nullptr || !relation_exists(row->target))
-				/*
-				 * no kinds yet, or a target dropped while event triggers were
-				 * off
-				 */
-				continue;
-			if (target == nullptr || target->relid != row->target ||
-				get_attnum(row->target, row->key_column) != target->key_attnum)
-			{
-				target = (TargetRef *) palloc0(sizeof(TargetRef));
-				target->association = a;
-				target->partitioned =
-					get_rel_relkind(row->target) == RELKIND_PARTITIONED_TABLE;
-				target->owner = relation_owner(row->target);
-				if (find_target_key(target, row->target, row->key_column,
-									a->id_type) != KeyProblem::None)
-				{
-					/*
-					 * Only DDL done while polyref's event triggers were off can
-					 * get here.  Leaving the kind out makes its rows fail as
-					 * undeclared: stricter, never weaker, and the rest of the
-					 * database keeps working.
-					 */
-					ereport(
-						WARNING,
-						(errmsg(
-							 "polyref: kind \"%s\" of association \"%s\" on "
-							 "table \"%s\" has no usable key in table \"%s\"",
-							 row->kind, a->name, get_rel_name(a->source),
-							 get_rel_name(row->target)),
-						 errhint(
-							 "Restore the key column and its unique index, or "
-							 "drop the kind with polyref.drop_target().")));
-					catalog->watched->push_back(row->target);
-					target = nullptr;
-					continue;
-				}
-				prepare_direct_probe(target, a->id_type);
-				a->targets[a->ntargets++] = target;
-				auto slot = catalog->by_target->find(row->target);
-				if (slot == catalog->by_target->end())
-					slot =
-						catalog->by_target
-							->emplace(row->target,
-									  make_in_context<McxtVector<TargetRef *>>(
-										  memory))
-							.first;
-				slot->second->push_back(target);
-				catalog->watched->push_back(row->target);
-			}
-			Kind *kind = &a->kinds[a->nkinds++];
-			kind->label = row->kind;
-			kind->label_len = (int) strlen(row->kind);
-			kind->value = kind_value(a, row->kind);
-			kind->target = target;
-		}
-		std::sort(a->kinds, a->kinds + a->nkinds, kind_label_less);
-		finish_targets(a);
-		catalog->associations->push_back(a);
-		catalog->watched->push_back(a->source);
 		i = end;
 	}
 

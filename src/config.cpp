@@ -82,6 +82,49 @@ config_write(const char *sql, int nargs, Oid *types, Datum *values,
 }
 
 void
+config_insert_association(const ConfigAssociation *a)
+{
+	Oid types[10] = { REGCLASSOID, TEXTOID, NAMEOID, NAMEOID, TEXTOID,
+					  TEXTOID,     BOOLOID, BOOLOID, BOOLOID, NAMEOID };
+	Datum values[10] = {
+		ObjectIdGetDatum(a->source),
+		CStringGetTextDatum(a->name),
+		DirectFunctionCall1(namein, CStringGetDatum(a->type_column)),
+		DirectFunctionCall1(namein, CStringGetDatum(a->id_column)),
+		CStringGetTextDatum(action_name(a->on_delete)),
+		CStringGetTextDatum(action_name(a->on_update)),
+		BoolGetDatum(a->is_deferrable),
+		BoolGetDatum(a->initially_deferred),
+		BoolGetDatum(a->validated),
+		a->created_index
+			? DirectFunctionCall1(namein, CStringGetDatum(a->created_index))
+			: (Datum) 0
+	};
+	char nulls[11] = "          ";
+	if (a->created_index == nullptr)
+		nulls[9] = 'n';
+	config_write("INSERT INTO polyref.config_association (source, association, "
+				 "type_column, id_column, on_delete, on_update, is_deferrable, "
+				 "initially_deferred, validated, created_index)"
+				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+				 10, types, values, nulls);
+}
+
+void
+config_insert_kind(Oid source, const char *name, const char *kind, Oid target,
+				   const char *key_column)
+{
+	Oid types[5] = { REGCLASSOID, TEXTOID, TEXTOID, REGCLASSOID, NAMEOID };
+	Datum values[5] = { ObjectIdGetDatum(source), CStringGetTextDatum(name),
+						CStringGetTextDatum(kind), ObjectIdGetDatum(target),
+						DirectFunctionCall1(namein,
+											CStringGetDatum(key_column)) };
+	config_write("INSERT INTO polyref.config_kind (source, association, kind, "
+				 "target, key_column) VALUES ($1, $2, $3, $4, $5)",
+				 5, types, values);
+}
+
+void
 config_delete_association(Oid source, const char *name)
 {
 	Oid types[2] = { OIDOID, TEXTOID };
@@ -168,8 +211,7 @@ config_kinds(Oid source, const char *name, int *count)
 		"OPERATOR(pg_catalog.=) $2"
 		" ORDER BY kind COLLATE \"C\"",
 		2, types, values, config_owner(), 0);
-	ConfigKind *kinds = (ConfigKind *) MemoryContextAllocZero(
-		caller_memory, sizeof(ConfigKind) * (n + 1));
+	ConfigKind *kinds = mcxt_array0<ConfigKind>(n + 1, caller_memory);
 	MemoryContext spi_memory = MemoryContextSwitchTo(caller_memory);
 	for (uint64 i = 0; i < n; i++)
 	{
@@ -185,6 +227,24 @@ config_kinds(Oid source, const char *name, int *count)
 	*count = (int) n;
 	spi_close();
 	return kinds;
+}
+
+ConfigAssociation *
+config_all_associations(int *count)
+{
+	MemoryContext caller_memory = CurrentMemoryContext;
+	spi_open();
+	uint64 n =
+		query_latest(psprintf("SELECT %s FROM polyref.config_association",
+							  association_columns),
+					 0, nullptr, nullptr, config_owner(), 0);
+	ConfigAssociation *all =
+		mcxt_array0<ConfigAssociation>(n + 1, caller_memory);
+	for (uint64 i = 0; i < n; i++)
+		read_association(i, &all[i], caller_memory);
+	*count = (int) n;
+	spi_close();
+	return all;
 }
 
 ConfigAssociation *
@@ -205,8 +265,8 @@ config_associations_touching(Oid relid, int *count)
 	Oid types[1] = { REGCLASSOID };
 	Datum values[1] = { ObjectIdGetDatum(relid) };
 	uint64 n = query_latest(sql, 1, types, values, config_owner(), 0);
-	ConfigAssociation *found = (ConfigAssociation *) MemoryContextAllocZero(
-		caller_memory, sizeof(ConfigAssociation) * (n + 1));
+	ConfigAssociation *found =
+		mcxt_array0<ConfigAssociation>(n + 1, caller_memory);
 	for (uint64 i = 0; i < n; i++)
 	{
 		bool isnull;

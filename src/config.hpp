@@ -47,6 +47,9 @@ bool config_find_association(Oid source, const char *name,
 /* Its kinds, sorted by label. */
 ConfigKind *config_kinds(Oid source, const char *name, int *count);
 
+/* Every association, in one query. */
+ConfigAssociation *config_all_associations(int *count);
+
 /*
  * Every association that has relid as source or as a target (targets_relid
  * tells which), sorted by name.
@@ -59,6 +62,14 @@ ConfigAssociation *config_associations_touching(Oid relid, int *count);
  * that pg_restore --jobs can load them in any order.)
  */
 void config_delete_association(Oid source, const char *name);
+
+/*
+ * Records an association's row (its targets_relid is not stored), and one
+ * kind's row.  (The caller has opened SPI.)
+ */
+void config_insert_association(const ConfigAssociation *a);
+void config_insert_kind(Oid source, const char *name, const char *kind,
+						Oid target, const char *key_column);
 
 /*
  * Runs a write as the configuration's owner; returns the rows it changed.

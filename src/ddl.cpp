@@ -144,8 +144,8 @@ dropped_objects(int *count)
 		true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "polyref: reading dropped objects failed");
-	DroppedObject *objects = (DroppedObject *) MemoryContextAllocZero(
-		caller_memory, sizeof(DroppedObject) * (SPI_processed + 1));
+	DroppedObject *objects =
+		mcxt_array0<DroppedObject>(SPI_processed + 1, caller_memory);
 	MemoryContext spi_memory = MemoryContextSwitchTo(caller_memory);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
@@ -269,121 +269,98 @@ forget_dropped_source(const ConfigAssociation *a)
 		reconcile_triggers(kinds[k].target);
 }
 
-/*
- * Every declared association, with its columns (a snapshot before this handler
- * changes any).
- */
-static ConfigAssociation *
-all_associations(int *count)
+
+/* A dropped join view is forgotten (polyref.config_join_view). */
+static void
+forget_dropped_views(const DroppedObject *dropped, int ndropped)
 {
-	MemoryContext caller_memory = CurrentMemoryContext;
-	spi_open();
-	uint64 n = query_latest("SELECT source::pg_catalog.oid, association FROM "
-							"polyref.config_association",
-							0, nullptr, nullptr, config_owner(), 0);
-	MemoryContext spi_memory = MemoryContextSwitchTo(caller_memory);
-	Oid *sources = (Oid *) palloc(sizeof(Oid) * (n + 1));
-	char **names = (char **) palloc(sizeof(char *) * (n + 1));
-	for (uint64 i = 0; i < n; i++)
-	{
-		bool isnull;
-		sources[i] = DatumGetObjectId(SPI_getbinval(
-			SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		names[i] =
-			SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
-	}
-	MemoryContextSwitchTo(spi_memory);
-	spi_close();
-	ConfigAssociation *all =
-		(ConfigAssociation *) palloc0(sizeof(ConfigAssociation) * (n + 1));
-	int found = 0;
-	for (uint64 i = 0; i < n; i++)
-		if (config_find_association(sources[i], names[i], &all[found], false))
-			found++;
-	*count = found;
-	return all;
+	Oid *views = mcxt_array<Oid>(ndropped + 1);
+	int nviews = 0;
+	for (int i = 0; i < ndropped; i++)
+		if (strcmp(dropped[i].type, "view") == 0)
+			views[nviews++] = dropped[i].objid;
+	join_views_forget(views, nviews);
 }
 
-/* After a DROP: does every association still have what it needs? */
-static void
-check_after_drop(DropBehavior behavior)
+/* The kind or id column the association lost, or NULL. */
+static const char *
+missing_source_column(const ConfigAssociation *a)
 {
-	int ndropped;
-	DroppedObject *dropped = dropped_objects(&ndropped);
-	{
-		/* A dropped join view is forgotten (polyref.config_join_view). */
-		Oid *views = (Oid *) palloc(sizeof(Oid) * (ndropped + 1));
-		int nviews = 0;
-		for (int i = 0; i < ndropped; i++)
-			if (strcmp(dropped[i].type, "view") == 0)
-				views[nviews++] = dropped[i].objid;
-		join_views_forget(views, nviews);
-	}
-	if (ndropped == 0 || !may_concern_associations(dropped, ndropped))
-		return;
-	const char *what = what_was_dropped(dropped, ndropped);
-	int nall;
-	ConfigAssociation *all = all_associations(&nall);
-	for (int i = 0; i < nall; i++)
-	{
-		ConfigAssociation *a = &all[i];
-		if (table_dropped(dropped, ndropped, a->source))
-		{
-			forget_dropped_source(a);
-			continue;
-		}
-		const char *source_name = get_rel_name(a->source);
-		const char *missing_column =
-			get_attnum(a->source, a->type_column) == InvalidAttrNumber
-				? a->type_column
-			: get_attnum(a->source, a->id_column) == InvalidAttrNumber
-				? a->id_column
-				: nullptr;
-		if (missing_column != nullptr)
-		{
-			if (behavior != DROP_CASCADE)
-				refuse_drop(what, a->name, a->source,
-							psprintf("column %s of table %s", missing_column,
-									 source_name));
-			ereport(NOTICE,
-					(errmsg("drop cascades to association %s on table %s",
-							a->name, source_name)));
-			remove_association(a->source, a->name);
-			continue;
-		}
-		Oid id_type =
-			get_atttype(a->source, get_attnum(a->source, a->id_column));
-		int nkinds;
-		ConfigKind *kinds = config_kinds(a->source, a->name, &nkinds);
-		for (int k = 0; k < nkinds; k++)
-		{
-			const char *needs = nullptr;
-			if (const DroppedObject *table =
-					dropped_table(dropped, ndropped, kinds[k].target))
-				needs = table->description;
-			else
-			{
-				TargetRef probe{};
-				KeyProblem problem = find_target_key(
-					&probe, kinds[k].target, kinds[k].key_column, id_type);
-				if (problem == KeyProblem::NoColumn)
-					needs =
-						psprintf("column %s of table %s", kinds[k].key_column,
-								 get_rel_name(kinds[k].target));
-				else if (problem == KeyProblem::NotUnique)
-					needs = psprintf("a unique index on column %s of table %s",
-									 kinds[k].key_column,
-									 get_rel_name(kinds[k].target));
-			}
-			if (needs == nullptr)
-				continue;
-			if (behavior != DROP_CASCADE)
-				refuse_drop(what, a->name, a->source, needs);
-			remove_kind(a->source, a->name, kinds[k].kind, kinds[k].target);
-		}
-	}
+	if (get_attnum(a->source, a->type_column) == InvalidAttrNumber)
+		return a->type_column;
+	if (get_attnum(a->source, a->id_column) == InvalidAttrNumber)
+		return a->id_column;
+	return nullptr;
+}
 
-	/* A trigger polyref needs, dropped by hand from a table that stays. */
+/*
+ * What a kind needed that the DROP took (its table, key column or unique
+ * index), in native messages' words; NULL if it lost nothing.
+ */
+static const char *
+kind_loss(const ConfigKind *kind, Oid id_type, const DroppedObject *dropped,
+		  int ndropped)
+{
+	if (const DroppedObject *table =
+			dropped_table(dropped, ndropped, kind->target))
+		return table->description;
+	TargetRef probe{};
+	KeyProblem problem =
+		find_target_key(&probe, kind->target, kind->key_column, id_type);
+	if (problem == KeyProblem::NoColumn)
+		return psprintf("column %s of table %s", kind->key_column,
+						get_rel_name(kind->target));
+	if (problem == KeyProblem::NotUnique)
+		return psprintf("a unique index on column %s of table %s",
+						kind->key_column, get_rel_name(kind->target));
+	return nullptr;
+}
+
+/*
+ * One association after a DROP: forgotten with its source; refused (or, with
+ * CASCADE, removed) without its kind or id column; each kind refused (or
+ * removed) without what it needs.
+ */
+static void
+check_association_after_drop(ConfigAssociation *a, const DroppedObject *dropped,
+							 int ndropped, const char *what,
+							 DropBehavior behavior)
+{
+	if (table_dropped(dropped, ndropped, a->source))
+	{
+		forget_dropped_source(a);
+		return;
+	}
+	const char *source_name = get_rel_name(a->source);
+	if (const char *missing_column = missing_source_column(a))
+	{
+		if (behavior != DROP_CASCADE)
+			refuse_drop(
+				what, a->name, a->source,
+				psprintf("column %s of table %s", missing_column, source_name));
+		ereport(NOTICE, (errmsg("drop cascades to association %s on table %s",
+								a->name, source_name)));
+		remove_association(a->source, a->name);
+		return;
+	}
+	Oid id_type = get_atttype(a->source, get_attnum(a->source, a->id_column));
+	int nkinds;
+	ConfigKind *kinds = config_kinds(a->source, a->name, &nkinds);
+	for (int k = 0; k < nkinds; k++)
+	{
+		const char *needs = kind_loss(&kinds[k], id_type, dropped, ndropped);
+		if (needs == nullptr)
+			continue;
+		if (behavior != DROP_CASCADE)
+			refuse_drop(what, a->name, a->source, needs);
+		remove_kind(a->source, a->name, kinds[k].kind, kinds[k].target);
+	}
+}
+
+/* A trigger polyref needs, dropped by hand from a table that stays. */
+static void
+check_dropped_triggers(const DroppedObject *dropped, int ndropped)
+{
 	if (polyref_is_dropping_its_trigger())
 		return;
 	for (int d = 0; d < ndropped; d++)
@@ -402,6 +379,25 @@ check_after_drop(DropBehavior behavior)
 					 errhint("Use polyref.undeclare() or polyref.drop_target() "
 							 "to remove an association.")));
 	}
+}
+
+/* After a DROP: does every association still have what it needs? */
+static void
+check_after_drop(DropBehavior behavior)
+{
+	int ndropped;
+	DroppedObject *dropped = dropped_objects(&ndropped);
+	forget_dropped_views(dropped, ndropped);
+	if (ndropped == 0 || !may_concern_associations(dropped, ndropped))
+		return;
+	const char *what = what_was_dropped(dropped, ndropped);
+	int nall;
+	/* Read before this handler changes any. */
+	ConfigAssociation *all = config_all_associations(&nall);
+	for (int i = 0; i < nall; i++)
+		check_association_after_drop(&all[i], dropped, ndropped, what,
+									 behavior);
+	check_dropped_triggers(dropped, ndropped);
 }
 
 /*

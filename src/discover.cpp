@@ -218,7 +218,7 @@ find_pairs(Datum schemas, bool schemas_null, int *count)
 	uint64 n = SPI_processed;
 	SPITupleTable *rows = SPI_tuptable;
 	MemoryContext spi_memory = MemoryContextSwitchTo(caller_memory);
-	ColumnPair *pairs = (ColumnPair *) palloc0(sizeof(ColumnPair) * (n + 1));
+	ColumnPair *pairs = mcxt_array0<ColumnPair>(n + 1);
 	int kept = 0;
 	for (uint64 i = 0; i < n; i++)
 	{
@@ -321,7 +321,7 @@ read_kinds(const ColumnPair *pair, int *count)
 	uint64 n = SPI_processed;
 	SPITupleTable *rows = SPI_tuptable;
 	MemoryContext spi_memory = MemoryContextSwitchTo(caller_memory);
-	KindFound *kinds = (KindFound *) palloc0(sizeof(KindFound) * (n + 1));
+	KindFound *kinds = mcxt_array0<KindFound>(n + 1);
 	for (uint64 i = 0; i < n; i++)
 		kinds[i].kind = SPI_getvalue(rows->vals[i], rows->tupdesc, 1);
 	MemoryContextSwitchTo(spi_memory);

@@ -97,8 +97,7 @@ table_for_transaction()
 		return table;
 	MemoryContext memory = AllocSetContextCreate(
 		TopTransactionContext, "polyref locked keys", ALLOCSET_DEFAULT_SIZES);
-	LockedKeyTable *fresh = (LockedKeyTable *) MemoryContextAllocZero(
-		memory, sizeof(LockedKeyTable));
+	LockedKeyTable *fresh = mcxt_object0<LockedKeyTable>(memory);
 	fresh->slots = make_in_context<McxtVector<LockedKey>>(memory);
 	fresh->slots->resize(initial_slots, LockedKey{ InvalidOid, {}, 0 });
 	table = fresh;

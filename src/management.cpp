@@ -233,12 +233,9 @@ insert_kind(const ConfigAssociation *a, Oid target, const char *kind,
 
 	check_enum_label(a->source, a->type_column, kind);
 
-	Oid types[5] = { REGCLASSOID, TEXTOID, TEXTOID, REGCLASSOID, NAMEOID };
-	Datum values[5] = {
-		ObjectIdGetDatum(a->source), CStringGetTextDatum(a->name),
-		CStringGetTextDatum(kind), ObjectIdGetDatum(target),
-		DirectFunctionCall1(namein, CStringGetDatum(key_column))
-	};
+	Datum values[3] = { ObjectIdGetDatum(a->source),
+						CStringGetTextDatum(a->name),
+						CStringGetTextDatum(kind) };
 	spi_open();
 	Oid key_types[3] = { REGCLASSOID, TEXTOID, TEXTOID };
 	if (query_latest("SELECT 1 FROM polyref.config_kind WHERE source "
@@ -250,10 +247,7 @@ insert_kind(const ConfigAssociation *a, Oid target, const char *kind,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("kind \"%s\" is already declared in association \"%s\"",
 						kind, a->name)));
-	config_write("INSERT INTO polyref.config_kind (source, association, kind, "
-				 "target, key_column)"
-				 " VALUES ($1, $2, $3, $4, $5)",
-				 5, types, values);
+	config_insert_kind(a->source, a->name, kind, target, key_column);
 	spi_close();
 }
 
@@ -386,6 +380,33 @@ using namespace polyref;
  * SQL-callable functions
  */
 
+/*
+ * The new association's row as declare names it: its kind and id columns
+ * checked (42703, 42804), and no association of that name yet (42710).
+ */
+static ConfigAssociation
+new_association(FunctionCallInfo fcinfo, Oid source, const char *name)
+{
+	ConfigAssociation a{};
+	a.source = source;
+	a.name = (char *) name;
+	a.type_column =
+		PG_ARGISNULL(4) ? psprintf("%s_type", name) : name_argument(fcinfo, 4);
+	a.id_column =
+		PG_ARGISNULL(5) ? psprintf("%s_id", name) : name_argument(fcinfo, 5);
+	AttrNumber type_attnum = existing_column(source, a.type_column);
+	(void) existing_column(source, a.id_column);
+	classify_kind_column(getBaseType(get_atttype(source, type_attnum)),
+						 a.type_column, source);
+	ConfigAssociation existing;
+	if (config_find_association(source, name, &existing, false))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("association \"%s\" on table \"%s\" already exists",
+						name, get_rel_name(source))));
+	return a;
+}
+
 POLYREF_FUNCTION(polyref_declare)
 {
 	require_writable_transaction(fcinfo);
@@ -419,64 +440,27 @@ POLYREF_FUNCTION(polyref_declare)
 								  Max(ntargets, 0), nkinds)));
 
 	lock_owned_source(source, ShareRowExclusiveLock);
-	ConfigAssociation a{};
-	a.source = source;
-	a.name = (char *) name;
-	a.type_column =
-		PG_ARGISNULL(4) ? psprintf("%s_type", name) : name_argument(fcinfo, 4);
-	a.id_column =
-		PG_ARGISNULL(5) ? psprintf("%s_id", name) : name_argument(fcinfo, 5);
-	AttrNumber type_attnum = existing_column(source, a.type_column);
-	AttrNumber id_attnum = existing_column(source, a.id_column);
-	classify_kind_column(getBaseType(get_atttype(source, type_attnum)),
-						 a.type_column, source);
-	if (config_find_association(source, name, &a, false))
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("association \"%s\" on table \"%s\" already exists",
-						name, get_rel_name(source))));
-
+	ConfigAssociation a = new_association(fcinfo, source, name);
 	a.on_delete = on_delete;
 	a.on_update = on_update;
+	a.is_deferrable = is_deferrable;
+	a.initially_deferred = initially_deferred;
+	a.validated = validate;
 	/*
 	 * Rights on every target first, so that a refusal names what is missing and
 	 * creates nothing.
 	 */
 	for (int i = 0; i < ntargets; i++)
 		lock_referenced_target(DatumGetObjectId(targets[i]), nullptr);
-	char *created_index =
-		create_index ? ensure_kind_id_index(source, type_attnum, id_attnum)
-					 : nullptr;
-	{
-		Oid types[10] = { REGCLASSOID, TEXTOID, NAMEOID, NAMEOID, TEXTOID,
-						  TEXTOID,     BOOLOID, BOOLOID, BOOLOID, NAMEOID };
-		Datum values[10] = {
-			ObjectIdGetDatum(source),
-			CStringGetTextDatum(name),
-			DirectFunctionCall1(namein, CStringGetDatum(a.type_column)),
-			DirectFunctionCall1(namein, CStringGetDatum(a.id_column)),
-			CStringGetTextDatum(action_name(on_delete)),
-			CStringGetTextDatum(action_name(on_update)),
-			BoolGetDatum(is_deferrable),
-			BoolGetDatum(initially_deferred),
-			BoolGetDatum(validate),
-			created_index
-				? DirectFunctionCall1(namein, CStringGetDatum(created_index))
-				: (Datum) 0
-		};
-		char nulls[11] = "          ";
-		if (created_index == nullptr)
-			nulls[9] = 'n';
-		spi_open();
-		CommandCounterIncrement();
-		config_write(
-			"INSERT INTO polyref.config_association (source, association, "
-			"type_column, id_column, on_delete, on_update, is_deferrable, "
-			"initially_deferred, validated, created_index)"
-			" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-			10, types, values, nulls);
-		spi_close();
-	}
+	a.created_index = create_index
+						  ? ensure_kind_id_index(
+								source, existing_column(source, a.type_column),
+								existing_column(source, a.id_column))
+						  : nullptr;
+	spi_open();
+	CommandCounterIncrement();
+	config_insert_association(&a);
+	spi_close();
 
 	for (int i = 0; i < ntargets; i++)
 	{

@@ -22,9 +22,65 @@
 
 namespace polyref {
 
+/*
+ * What lives in a MemoryContext is freed with it and never destroyed: a
+ * destructor would not run (and a longjmp would skip it anyway).  So every
+ * type placed there must be trivially destructible; the helpers below and
+ * the allocator make the compiler refuse any other (a std::string member,
+ * say) instead of leaking or corrupting at run time.
+ */
+template <class T>
+constexpr void
+assert_context_safe()
+{
+	static_assert(std::is_trivially_destructible<T>::value,
+				  "objects in a MemoryContext are never destroyed: their type "
+				  "must be trivially destructible");
+}
+
+/*
+ * n objects of T, uninitialized, in context: palloc with the check above.
+ * (Not named palloc_array: PostgreSQL's is a macro without it.)
+ */
+template <class T>
+T *
+mcxt_array(size_t n, MemoryContext context = CurrentMemoryContext)
+{
+	assert_context_safe<T>();
+	return static_cast<T *>(MemoryContextAlloc(context, sizeof(T) * n));
+}
+
+/* n objects of T, zeroed, in context. */
+template <class T>
+T *
+mcxt_array0(size_t n, MemoryContext context = CurrentMemoryContext)
+{
+	assert_context_safe<T>();
+	return static_cast<T *>(MemoryContextAllocZero(context, sizeof(T) * n));
+}
+
+template <class T>
+T *
+mcxt_object(MemoryContext context = CurrentMemoryContext)
+{
+	return mcxt_array<T>(1, context);
+}
+
+template <class T>
+T *
+mcxt_object0(MemoryContext context = CurrentMemoryContext)
+{
+	return mcxt_array0<T>(1, context);
+}
+
 template <class T>
 struct McxtAllocator
 {
+	/* The elements of a container in a context are never destroyed either. */
+	static_assert(std::is_trivially_destructible<T>::value,
+				  "a container in a MemoryContext never destroys its elements: "
+				  "their type must be trivially destructible");
+
 	using value_type = T;
 	using propagate_on_container_copy_assignment = std::true_type;
 	using propagate_on_container_move_assignment = std::true_type;
@@ -78,7 +134,11 @@ template <class K, class V, class Less = std::less<K>>
 using McxtFlatMap =
 	boost::container::flat_map<K, V, Less, McxtAllocator<std::pair<K, V>>>;
 
-/* Builds a container object inside its own context; it is never destroyed. */
+/*
+ * Builds a container object inside its own context; it is never destroyed
+ * (its elements are checked by McxtAllocator, and what it owns is in the
+ * context).
+ */
 template <class Container>
 Container *
 make_in_context(MemoryContext context)

@@ -106,8 +106,7 @@ make_batch()
 	MemoryContext memory =
 		AllocSetContextCreate(TopTransactionContext, "polyref pending checks",
 							  ALLOCSET_DEFAULT_SIZES);
-	auto *b = static_cast<PendingBatch *>(
-		MemoryContextAllocZero(memory, sizeof(PendingBatch)));
+	auto *b = mcxt_object0<PendingBatch>(memory);
 	b->memory = memory;
 	b->key_memory = AllocSetContextCreate(memory, "polyref pending keys",
 										  ALLOCSET_DEFAULT_SIZES);
@@ -232,8 +231,7 @@ remake_stale(size_t begin)
 	if (!stale)
 		return;
 	size_t n = checks.size() - begin;
-	auto *old = static_cast<PendingCheck *>(
-		MemoryContextAlloc(batch->run_memory, n * sizeof(PendingCheck)));
+	auto *old = mcxt_array<PendingCheck>(n, batch->run_memory);
 	memcpy(old, checks.data() + begin, n * sizeof(PendingCheck));
 	checks.resize(begin);
 	for (size_t i = 0; i < n; i++)
@@ -268,41 +266,16 @@ report_if_still_needed(const PendingCheck &check)
 }
 
 /*
- * Runs the checks from the first one fired in subtransaction from (or a later
- * one) to the end.
+ * Fills items with the n checks of run, each numbered by its target (the
+ * run's targets, numbered through the lanes: a batch has few of either, and
+ * they go in targets), sorted.
  */
-void
-run_from(SubTransactionId from)
+static void
+sort_items_by_target(const PendingCheck *run, size_t n,
+					 const McxtVector<Lane> &lanes, TargetRef **targets,
+					 SortItem *items)
 {
-	McxtVector<PendingCheck> &checks = *batch->checks;
-	/*
-	 * Checks are in firing order, so the subtransaction's own are a suffix (see
-	 * pending_checks.hpp).
-	 */
-	size_t begin = checks.size();
-	while (begin > 0 && checks[begin - 1].subxact >= from)
-		begin--;
-	if (begin == checks.size())
-		return;
-
-	batch->running = true;
-	MemoryContextReset(batch->run_memory);
-	MemoryContext caller_memory = MemoryContextSwitchTo(batch->run_memory);
-	remake_stale(begin);
-	batch->accepting = false;
-
-	PendingCheck *run = checks.data() + begin;
-	size_t n = checks.size() - begin;
-	McxtVector<Lane> &lanes = *batch->lanes;
-
-	/*
-	 * The run's targets, numbered through the lanes (a batch has few of
-	 * either).
-	 */
-	auto *lane_target =
-		static_cast<uint32 *>(palloc(lanes.size() * sizeof(uint32)));
-	auto *targets =
-		static_cast<TargetRef **>(palloc(lanes.size() * sizeof(TargetRef *)));
+	auto *lane_target = mcxt_array<uint32>(lanes.size());
 	uint32 ntargets = 0;
 	for (size_t l = 0; l < lanes.size(); l++)
 	{
@@ -314,18 +287,21 @@ run_from(SubTransactionId from)
 			targets[ntargets++] = target;
 		lane_target[l] = t;
 	}
-	auto *items = static_cast<SortItem *>(palloc(n * sizeof(SortItem)));
 	for (size_t i = 0; i < n; i++)
 		items[i] = SortItem{ run[i].key, (uint32) i, lane_target[run[i].lane] };
 	sort_items(items, n, targets, ntargets);
+}
 
-	/*
-	 * One probe per target over its distinct keys; the checks whose key it
-	 * did not find are misses, reported in firing order: the first bad row
-	 * is the one a native check would name.
-	 */
-	auto *keys = static_cast<Datum *>(palloc(n * sizeof(Datum)));
-	auto *found = static_cast<bool *>(palloc(n * sizeof(bool)));
+/*
+ * One probe per target over its distinct keys.  Returns the checks whose key
+ * it did not find (NULL if none): the misses, to be reported in firing order,
+ * so that the first bad row is the one a native check would name.
+ */
+static McxtVector<uint32> *
+probe_items(const SortItem *items, size_t n, TargetRef **targets)
+{
+	auto *keys = mcxt_array<Datum>(n);
+	auto *found = mcxt_array<bool>(n);
 	McxtVector<uint32> *misses = nullptr;
 	for (size_t group = 0; group < n;)
 	{
@@ -355,6 +331,41 @@ run_from(SubTransactionId from)
 		}
 		group = end;
 	}
+	return misses;
+}
+
+/*
+ * Runs the checks from the first one fired in subtransaction from (or a later
+ * one) to the end.
+ */
+void
+run_from(SubTransactionId from)
+{
+	McxtVector<PendingCheck> &checks = *batch->checks;
+	/*
+	 * Checks are in firing order, so the subtransaction's own are a suffix (see
+	 * pending_checks.hpp).
+	 */
+	size_t begin = checks.size();
+	while (begin > 0 && checks[begin - 1].subxact >= from)
+		begin--;
+	if (begin == checks.size())
+		return;
+
+	batch->running = true;
+	MemoryContextReset(batch->run_memory);
+	MemoryContext caller_memory = MemoryContextSwitchTo(batch->run_memory);
+	remake_stale(begin);
+	batch->accepting = false;
+
+	PendingCheck *run = checks.data() + begin;
+	size_t n = checks.size() - begin;
+	McxtVector<Lane> &lanes = *batch->lanes;
+
+	auto *targets = mcxt_array<TargetRef *>(lanes.size());
+	auto *items = mcxt_array<SortItem>(n);
+	sort_items_by_target(run, n, lanes, targets, items);
+	McxtVector<uint32> *misses = probe_items(items, n, targets);
 	if (misses != nullptr)
 	{
 		std::sort(misses->begin(), misses->end());

@@ -304,6 +304,109 @@ wanted_order(const void *x, const void *y)
 	return strcmp(a->id, b->id);
 }
 
+/*
+ * The (kind, id) pairs asked for, each kind checked (42704) and each id
+ * converted to its kind's key; pairs whose id is NULL or cannot be a key
+ * are left out.  Sorted by kind, then id, one per distinct pair.
+ * converters[k] is made for each kind k named.
+ */
+Wanted *
+wanted_keys(Association *a, const Datum *kinds, const bool *kind_nulls,
+			const Datum *ids, const bool *id_nulls, int n, Oid id_type,
+			IdConverter **converters, int *count)
+{
+	Wanted *wanted = mcxt_array<Wanted>(n + 1);
+	int nwanted = 0;
+	for (int i = 0; i < n; i++)
+	{
+		if (kind_nulls[i])
+			continue;
+		Kind *kind = declared_kind(a, TextDatumGetCString(kinds[i]));
+		int k = (int) (kind - a->kinds);
+		if (converters[k] == nullptr)
+		{
+			converters[k] = mcxt_object<IdConverter>();
+			converter_init(converters[k], kind->target, id_type, true);
+		}
+		Datum key;
+		if (id_nulls[i] || !id_to_key(converters[k], ids[i], &key))
+			continue;
+		wanted[nwanted].kind = k;
+		wanted[nwanted].id =
+			OutputFunctionCall(&converters[k]->id_output, ids[i]);
+		wanted[nwanted].key = key;
+		nwanted++;
+	}
+	if (nwanted > 1)
+		qsort(wanted, nwanted, sizeof(Wanted), wanted_order);
+	int ndistinct = 0;
+	for (int i = 0; i < nwanted; i++)
+		if (ndistinct == 0 ||
+			wanted_order(&wanted[ndistinct - 1], &wanted[i]) != 0)
+			wanted[ndistinct++] = wanted[i];
+	*count = ndistinct;
+	return wanted;
+}
+
+/* Target rows joined with the keys $1 and the ids $2 they were asked by. */
+char *
+resolve_many_query(TargetRef *target, Oid key_base)
+{
+	StringInfoData sql;
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT i.id, pg_catalog.to_jsonb(t.*) FROM ");
+	append_scanned_relation(&sql, target->relid);
+	appendStringInfoString(&sql, " t JOIN ROWS FROM (pg_catalog.unnest($1), "
+								 "pg_catalog.unnest($2)) AS i(key, id) ON ");
+	append_key_equals(&sql, target, "i.key", key_base);
+	appendStringInfo(&sql, " WHERE %s ",
+					 qualified_column("t", target->relid, target->key_attnum));
+	append_operator(&sql, target->key_eq_operator);
+	appendStringInfoString(&sql, " ANY ($1)");
+	return sql.data;
+}
+
+/*
+ * One query for n wanted pairs of one kind, driven by the key's unique
+ * index; a row (kind, id, target) for each key found.
+ */
+void
+emit_resolved(ReturnSetInfo *rsinfo, Kind *kind, Oid key_base,
+			  const Wanted *wanted, int n)
+{
+	Datum *keys = (Datum *) palloc(sizeof(Datum) * (n + 1));
+	Datum *texts = (Datum *) palloc(sizeof(Datum) * (n + 1));
+	for (int i = 0; i < n; i++)
+	{
+		keys[i] = wanted[i].key;
+		texts[i] = CStringGetTextDatum(wanted[i].id);
+	}
+	Oid key_array_type = get_array_type(key_base);
+	if (!OidIsValid(key_array_type))
+		elog(ERROR, "polyref: type %s has no array type",
+			 format_type_be(key_base));
+	Oid types[2] = { key_array_type, TEXTARRAYOID };
+	Datum values[2] = { make_array(keys, n, key_base),
+						make_array(texts, n, TEXTOID) };
+	int rc = SPI_execute_with_args(resolve_many_query(kind->target, key_base),
+								   2, types, values, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "polyref: resolving failed: %s",
+			 SPI_result_code_string(rc));
+	Datum label = CStringGetTextDatum(kind->label);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool isnull[3] = { false, false, false };
+		Datum row[3];
+		row[0] = label;
+		row[1] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1,
+							   &isnull[1]);
+		row[2] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2,
+							   &isnull[2]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, isnull);
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
 
 } // namespace
 
@@ -330,102 +433,22 @@ POLYREF_FUNCTION(polyref_resolve_many)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("kinds and ids must have the same length"),
 				 errdetail("%d kinds and %d ids were given.", nkinds, nids)));
-
-	/* Every kind named is checked, and every id converted to its kind's key. */
-	IdConverter **converters =
-		(IdConverter **) palloc0(sizeof(IdConverter *) * (a->nkinds + 1));
-	Wanted *wanted = (Wanted *) palloc(sizeof(Wanted) * (nkinds + 1));
-	int nwanted = 0;
-	for (int i = 0; i < nkinds; i++)
-	{
-		if (kind_nulls[i])
-			continue;
-		Kind *kind = declared_kind(a, TextDatumGetCString(kinds[i]));
-		int k = (int) (kind - a->kinds);
-		if (converters[k] == nullptr)
-		{
-			converters[k] = (IdConverter *) palloc(sizeof(IdConverter));
-			converter_init(converters[k], kind->target, id_type, true);
-		}
-		Datum key;
-		if (id_nulls[i] || !id_to_key(converters[k], ids[i], &key))
-			continue;
-		wanted[nwanted].kind = k;
-		wanted[nwanted].id =
-			OutputFunctionCall(&converters[k]->id_output, ids[i]);
-		wanted[nwanted].key = key;
-		nwanted++;
-	}
-	/* One row per distinct (kind, id). */
-	if (nwanted > 1)
-		qsort(wanted, nwanted, sizeof(Wanted), wanted_order);
-	int ndistinct = 0;
-	for (int i = 0; i < nwanted; i++)
-		if (ndistinct == 0 ||
-			wanted_order(&wanted[ndistinct - 1], &wanted[i]) != 0)
-			wanted[ndistinct++] = wanted[i];
+	IdConverter **converters = mcxt_array0<IdConverter *>(a->nkinds + 1);
+	int nwanted;
+	Wanted *wanted = wanted_keys(a, kinds, kind_nulls, ids, id_nulls, nkinds,
+								 id_type, converters, &nwanted);
 
 	InitMaterializedSRF(fcinfo, 0);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Datum *keys = (Datum *) palloc(sizeof(Datum) * (ndistinct + 1));
-	Datum *texts = (Datum *) palloc(sizeof(Datum) * (ndistinct + 1));
 	spi_open();
-	/* One query per kind, driven by the key's unique index. */
-	for (int start = 0; start < ndistinct;)
+	for (int start = 0; start < nwanted;)
 	{
 		int end = start;
-		while (end < ndistinct && wanted[end].kind == wanted[start].kind)
+		while (end < nwanted && wanted[end].kind == wanted[start].kind)
 			end++;
-		Kind *kind = &a->kinds[wanted[start].kind];
-		TargetRef *target = kind->target;
-		Oid key_base = converters[wanted[start].kind]->key_base;
-		for (int i = start; i < end; i++)
-		{
-			keys[i - start] = wanted[i].key;
-			texts[i - start] = CStringGetTextDatum(wanted[i].id);
-		}
-
-		StringInfoData sql;
-		initStringInfo(&sql);
-		appendStringInfoString(&sql,
-							   "SELECT i.id, pg_catalog.to_jsonb(t.*) FROM ");
-		append_scanned_relation(&sql, target->relid);
-		appendStringInfoString(&sql,
-							   " t JOIN ROWS FROM (pg_catalog.unnest($1), "
-							   "pg_catalog.unnest($2)) AS i(key, id) ON ");
-		append_key_equals(&sql, target, "i.key", key_base);
-		appendStringInfo(
-			&sql, " WHERE %s ",
-			qualified_column("t", target->relid, target->key_attnum));
-		append_operator(&sql, target->key_eq_operator);
-		appendStringInfoString(&sql, " ANY ($1)");
-
-		Oid key_array_type = get_array_type(key_base);
-		if (!OidIsValid(key_array_type))
-			elog(ERROR, "polyref: type %s has no array type",
-				 format_type_be(key_base));
-		Oid types[2] = { key_array_type, TEXTARRAYOID };
-		Datum values[2] = { make_array(keys, end - start, key_base),
-							make_array(texts, end - start, TEXTOID) };
-		int rc =
-			SPI_execute_with_args(sql.data, 2, types, values, NULL, true, 0);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "polyref: resolving failed: %s",
-				 SPI_result_code_string(rc));
-		Datum label = CStringGetTextDatum(kind->label);
-		for (uint64 r = 0; r < SPI_processed; r++)
-		{
-			bool isnull[3] = { false, false, false };
-			Datum row[3];
-			row[0] = label;
-			row[1] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc,
-								   1, &isnull[1]);
-			row[2] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc,
-								   2, &isnull[2]);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row,
-								 isnull);
-		}
-		SPI_freetuptable(SPI_tuptable);
+		int k = wanted[start].kind;
+		emit_resolved(rsinfo, &a->kinds[k], converters[k]->key_base,
+					  &wanted[start], end - start);
 		start = end;
 	}
 	spi_close();
@@ -436,17 +459,12 @@ POLYREF_FUNCTION(polyref_resolve_many)
  * referrers(target, id) -> (source, association, ref)
  */
 
-POLYREF_FUNCTION(polyref_referrers)
-{
-	require_argument(fcinfo, 0, "target");
-	Oid target = existing_relation(PG_GETARG_OID(0));
-	Oid id_type = get_fn_expr_argtype(fcinfo->flinfo, 1);
-	Catalog *catalog = catalog_current();
+namespace {
 
-	/*
-	 * The associations' hold on this table and, for a partition, on its
-	 * ancestors.
-	 */
+/* What the associations hold on target and, for a partition, its ancestors. */
+TargetRef **
+targets_holding(Catalog *catalog, Oid target, int *count)
+{
 	List *tables = list_make1_oid(target);
 	if (get_rel_relispartition(target))
 		tables = list_concat(tables, get_partition_ancestors(target));
@@ -459,7 +477,7 @@ POLYREF_FUNCTION(polyref_referrers)
 		if (on != nullptr)
 			nrefs += (int) on->size();
 	}
-	TargetRef **refs = (TargetRef **) palloc(sizeof(TargetRef *) * (nrefs + 1));
+	TargetRef **refs = mcxt_array<TargetRef *>(nrefs + 1);
 	nrefs = 0;
 	foreach (cell, tables)
 	{
@@ -469,13 +487,18 @@ POLYREF_FUNCTION(polyref_referrers)
 			for (TargetRef *ref : *on)
 				refs[nrefs++] = ref;
 	}
+	*count = nrefs;
+	return refs;
+}
 
-	/*
-	 * Keys the id cannot be compared with are skipped, unless no key can take
-	 * it.
-	 */
-	IdConverter *converters =
-		(IdConverter *) palloc(sizeof(IdConverter) * (nrefs + 1));
+/*
+ * A converter for each ref; false for the keys the id cannot be compared
+ * with, which are skipped, unless no key can take it (42804).
+ */
+bool *
+comparable_keys(TargetRef **refs, int nrefs, Oid id_type,
+				IdConverter *converters)
+{
 	bool *comparable = (bool *) palloc(sizeof(bool) * (nrefs + 1));
 	int ncomparable = 0;
 	for (int i = 0; i < nrefs; i++)
@@ -485,6 +508,98 @@ POLYREF_FUNCTION(polyref_referrers)
 						   : 0;
 	if (nrefs > 0 && ncomparable == 0)
 		converter_init(&converters[0], refs[0], id_type, true);
+	return comparable;
+}
+
+/*
+ * The source rows of ref's kinds whose id is the key $2 (the (type, id)
+ * index serves it); $1 the kinds, $3 their labels as text.
+ */
+char *
+referrers_query(TargetRef *ref, Oid key_param_type)
+{
+	Association *a = ref->association;
+	const char *type_column = qualified_column("s", a->source, a->type_attnum);
+	const char *id_column = qualified_column("s", a->source, a->id_attnum);
+	StringInfoData sql;
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT pg_catalog.to_jsonb(s.*) FROM ");
+	append_scanned_relation(&sql, a->source);
+	appendStringInfo(&sql, " s WHERE %s ", type_column);
+	append_operator(&sql, a->type_eq_operator);
+	if (a->type_class == KindColumnClass::Citext)
+	{
+		/*
+		 * The labels as the column's type (its = takes no text), then
+		 * compared exactly.
+		 */
+		appendStringInfo(
+			&sql, " ANY ($1::%s)",
+			format_type_be_qualified(get_array_type(a->type_type)));
+		appendStringInfo(
+			&sql, " AND %s::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($3)",
+			type_column);
+	}
+	else
+		appendStringInfoString(&sql, " ANY ($1)");
+	appendStringInfoString(&sql, " AND ");
+	if (ref->id_match == IdMatch::CanonicalText)
+		generate_operator_clause(&sql, id_column, a->id_type, TextEqualOperator,
+								 "$2", TEXTOID);
+	else
+		generate_operator_clause(&sql, "$2", key_param_type,
+								 ref->lookup_operator, id_column, a->id_type);
+	return sql.data;
+}
+
+/* Adds a row (source, association, ref) for each source row naming key. */
+void
+emit_referrers(ReturnSetInfo *rsinfo, TargetRef *ref,
+			   const IdConverter *converter, Datum key)
+{
+	Association *a = ref->association;
+	Datum key_param = key;
+	Oid key_param_type = converter->key_base;
+	if (ref->id_match == IdMatch::CanonicalText)
+	{
+		key_param =
+			CStringGetTextDatum(OutputFunctionCall(&ref->key_output, key));
+		key_param_type = TEXTOID;
+	}
+	Oid types[3] = { a->type_class == KindColumnClass::Enum
+						 ? get_array_type(a->type_type)
+						 : TEXTARRAYOID,
+					 key_param_type, TEXTARRAYOID };
+	Datum values[3] = { ref->kind_values, key_param, ref->kind_labels };
+	int rc = SPI_execute_with_args(referrers_query(ref, key_param_type), 3,
+								   types, values, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "polyref: finding referrers failed: %s",
+			 SPI_result_code_string(rc));
+	Datum source = ObjectIdGetDatum(a->source);
+	Datum name = CStringGetTextDatum(a->name);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool isnull[3] = { false, false, false };
+		Datum row[3] = { source, name,
+						 SPI_getbinval(SPI_tuptable->vals[r],
+									   SPI_tuptable->tupdesc, 1, &isnull[2]) };
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, isnull);
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+} // namespace
+
+POLYREF_FUNCTION(polyref_referrers)
+{
+	require_argument(fcinfo, 0, "target");
+	Oid target = existing_relation(PG_GETARG_OID(0));
+	Oid id_type = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	int nrefs;
+	TargetRef **refs = targets_holding(catalog_current(), target, &nrefs);
+	IdConverter *converters = mcxt_array<IdConverter>(nrefs + 1);
+	bool *comparable = comparable_keys(refs, nrefs, id_type, converters);
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (PG_ARGISNULL(1))
@@ -494,88 +609,15 @@ POLYREF_FUNCTION(polyref_referrers)
 	spi_open();
 	for (int i = 0; i < nrefs; i++)
 	{
-		TargetRef *ref = refs[i];
-		Association *a = ref->association;
 		Datum key;
 		if (!comparable[i] || !id_to_key(&converters[i], id, &key))
 			continue;
 		/*
 		 * Like RLS for the rows: a source the caller may not read is left out.
 		 */
-		if (!may_read_rows(a->source))
+		if (!may_read_rows(refs[i]->association->source))
 			continue;
-
-		/*
-		 * The source rows of this target's kinds whose id is this key (the
-		 * (type, id) index).
-		 */
-		const char *type_column =
-			qualified_column("s", a->source, a->type_attnum);
-		const char *id_column = qualified_column("s", a->source, a->id_attnum);
-		StringInfoData sql;
-		initStringInfo(&sql);
-		appendStringInfoString(&sql, "SELECT pg_catalog.to_jsonb(s.*) FROM ");
-		append_scanned_relation(&sql, a->source);
-		appendStringInfo(&sql, " s WHERE %s ", type_column);
-		append_operator(&sql, a->type_eq_operator);
-		if (a->type_class == KindColumnClass::Citext)
-		{
-			/*
-			 * The labels as the column's type (its = takes no text), then
-			 * compared exactly.
-			 */
-			appendStringInfo(
-				&sql, " ANY ($1::%s)",
-				format_type_be_qualified(get_array_type(a->type_type)));
-			appendStringInfo(
-				&sql,
-				" AND %s::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($3)",
-				type_column);
-		}
-		else
-			appendStringInfoString(&sql, " ANY ($1)");
-		appendStringInfoString(&sql, " AND ");
-		Datum key_param;
-		Oid key_param_type;
-		if (ref->id_match == IdMatch::CanonicalText)
-		{
-			generate_operator_clause(&sql, id_column, a->id_type,
-									 TextEqualOperator, "$2", TEXTOID);
-			key_param =
-				CStringGetTextDatum(OutputFunctionCall(&ref->key_output, key));
-			key_param_type = TEXTOID;
-		}
-		else
-		{
-			key_param_type = converters[i].key_base;
-			generate_operator_clause(&sql, "$2", key_param_type,
-									 ref->lookup_operator, id_column,
-									 a->id_type);
-			key_param = key;
-		}
-		Oid types[3] = { a->type_class == KindColumnClass::Enum
-							 ? get_array_type(a->type_type)
-							 : TEXTARRAYOID,
-						 key_param_type, TEXTARRAYOID };
-		Datum values[3] = { ref->kind_values, key_param, ref->kind_labels };
-		int rc =
-			SPI_execute_with_args(sql.data, 3, types, values, NULL, true, 0);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "polyref: finding referrers failed: %s",
-				 SPI_result_code_string(rc));
-		Datum source = ObjectIdGetDatum(a->source);
-		Datum name = CStringGetTextDatum(a->name);
-		for (uint64 r = 0; r < SPI_processed; r++)
-		{
-			bool isnull[3] = { false, false, false };
-			Datum row[3] = { source, name,
-							 SPI_getbinval(SPI_tuptable->vals[r],
-										   SPI_tuptable->tupdesc, 1,
-										   &isnull[2]) };
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row,
-								 isnull);
-		}
-		SPI_freetuptable(SPI_tuptable);
+		emit_referrers(rsinfo, refs[i], &converters[i], key);
 	}
 	spi_close();
 	return (Datum) 0;

@@ -284,8 +284,7 @@ carry_declarations_touching(Oid relid)
 		n = (int) query_latest("SELECT source::pg_catalog.oid, association "
 							   "FROM polyref.config_association",
 							   0, nullptr, nullptr, config_owner(), 0);
-		touching = (ConfigAssociation *) MemoryContextAllocZero(
-			caller_memory, sizeof(ConfigAssociation) * (n + 1));
+		touching = mcxt_array0<ConfigAssociation>(n + 1, caller_memory);
 		for (int i = 0; i < n; i++)
 		{
 			bool isnull;
@@ -441,8 +440,7 @@ parse_carried(const TriggerRow *t)
 	if (i < t->nargs &&
 		strncmp(t->args[i], "created_index=", strlen("created_index=")) == 0)
 		d.created_index = name_value(t, i++, "created_index");
-	d.kinds =
-		(CarriedKind *) palloc0(sizeof(CarriedKind) * ((t->nargs - i) / 3 + 1));
+	d.kinds = mcxt_array0<CarriedKind>((t->nargs - i) / 3 + 1);
 	while (i < t->nargs)
 	{
 		CarriedKind *k = &d.kinds[d.nkinds];
@@ -587,48 +585,22 @@ static void
 record_carried(const Carried *d)
 {
 	const TriggerRow *t = d->trigger;
+	ConfigAssociation a{};
+	a.source = t->relid;
+	a.name = (char *) t->name;
+	a.type_column = (char *) d->type_column;
+	a.id_column = (char *) d->id_column;
+	a.on_delete = d->on_delete;
+	a.on_update = d->on_update;
+	a.is_deferrable = t->deferrable;
+	a.initially_deferred = t->initially_deferred;
+	a.validated = d->validated;
+	a.created_index = (char *) d->created_index;
 	spi_open();
-	{
-		Oid types[10] = { REGCLASSOID, TEXTOID, NAMEOID, NAMEOID, TEXTOID,
-						  TEXTOID,     BOOLOID, BOOLOID, BOOLOID, NAMEOID };
-		Datum values[10] = {
-			ObjectIdGetDatum(t->relid),
-			CStringGetTextDatum(t->name),
-			DirectFunctionCall1(namein, CStringGetDatum(d->type_column)),
-			DirectFunctionCall1(namein, CStringGetDatum(d->id_column)),
-			CStringGetTextDatum(action_name(d->on_delete)),
-			CStringGetTextDatum(action_name(d->on_update)),
-			BoolGetDatum(t->deferrable),
-			BoolGetDatum(t->initially_deferred),
-			BoolGetDatum(d->validated),
-			d->created_index
-				? DirectFunctionCall1(namein, CStringGetDatum(d->created_index))
-				: (Datum) 0
-		};
-		char nulls[11] = "          ";
-		if (d->created_index == nullptr)
-			nulls[9] = 'n';
-		config_write("INSERT INTO polyref.config_association (source, "
-					 "association, type_column, id_column,"
-					 " on_delete, on_update, is_deferrable, "
-					 "initially_deferred, validated, created_index)"
-					 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-					 10, types, values, nulls);
-	}
+	config_insert_association(&a);
 	for (int i = 0; i < d->nkinds; i++)
-	{
-		const CarriedKind *k = &d->kinds[i];
-		Oid types[5] = { REGCLASSOID, TEXTOID, TEXTOID, REGCLASSOID, NAMEOID };
-		Datum values[5] = {
-			ObjectIdGetDatum(t->relid), CStringGetTextDatum(t->name),
-			CStringGetTextDatum(k->kind), ObjectIdGetDatum(k->target),
-			DirectFunctionCall1(namein, CStringGetDatum(k->key_column))
-		};
-		config_write("INSERT INTO polyref.config_kind (source, association, "
-					 "kind, target, key_column)"
-					 " VALUES ($1, $2, $3, $4, $5)",
-					 5, types, values);
-	}
+		config_insert_kind(t->relid, t->name, d->kinds[i].kind,
+						   d->kinds[i].target, d->kinds[i].key_column);
 	spi_close();
 }
 

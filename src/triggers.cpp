@@ -100,8 +100,7 @@ wanted_triggers(Oid relid, int *count)
 {
 	int n;
 	ConfigAssociation *touching = config_associations_touching(relid, &n);
-	WantedTrigger *wanted =
-		(WantedTrigger *) palloc0(sizeof(WantedTrigger) * (n + 2));
+	WantedTrigger *wanted = mcxt_array0<WantedTrigger>(n + 2);
 	int nwanted = 0;
 	int16 action_events = 0;
 	bool is_target = false;
@@ -282,6 +281,81 @@ create_own_trigger(const char *sql, Oid owner)
 	PG_END_TRY();
 }
 
+/* One of the table's own triggers, as pg_trigger has it. */
+struct ExistingTrigger
+{
+	char *name;
+	Oid function;
+	int16 events; /* INSERT, UPDATE, DELETE, TRUNCATE bits of tgtype */
+	bool deferrable;
+	bool initially_deferred;
+	char enabled;
+};
+
+/* Row i of the query in reconcile_triggers. */
+static ExistingTrigger
+existing_trigger(SPITupleTable *rows, uint64 i)
+{
+	HeapTuple tuple = rows->vals[i];
+	TupleDesc desc = rows->tupdesc;
+	bool isnull;
+	ExistingTrigger t;
+	t.name = SPI_getvalue(tuple, desc, 1);
+	t.function = DatumGetObjectId(SPI_getbinval(tuple, desc, 2, &isnull));
+	int16 type = DatumGetInt16(SPI_getbinval(tuple, desc, 3, &isnull));
+	t.events = type & (TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE |
+					   TRIGGER_TYPE_DELETE | TRIGGER_TYPE_TRUNCATE);
+	t.deferrable = DatumGetBool(SPI_getbinval(tuple, desc, 4, &isnull));
+	t.initially_deferred = DatumGetBool(SPI_getbinval(tuple, desc, 5, &isnull));
+	t.enabled = DatumGetChar(SPI_getbinval(tuple, desc, 6, &isnull));
+	return t;
+}
+
+/* The wanted trigger of that name, or -1. */
+static int
+wanted_named(const WantedTrigger *wanted, int nwanted, const char *name)
+{
+	for (int w = 0; w < nwanted; w++)
+		if (strcmp(wanted[w].name, name) == 0)
+			return w;
+	return -1;
+}
+
+/* Drops one of polyref's triggers, telling the sql_drop handler it may. */
+static void
+drop_own_trigger(const char *name, const char *table, Oid owner)
+{
+	dropping_own_trigger = true;
+	PG_TRY();
+	{
+		run_sql_as(
+			psprintf("DROP TRIGGER %s ON %s", quote_identifier(name), table),
+			owner);
+	}
+	PG_FINALLY();
+	{
+		dropping_own_trigger = false;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Makes a wanted trigger, firing as the one it replaces did (kept_state),
+ * or as polyref's triggers fire by default.
+ */
+static void
+create_wanted_trigger(Oid relid, const WantedTrigger *wanted, char kept_state,
+					  const char *table, Oid owner)
+{
+	create_own_trigger(create_trigger_sql(relid, wanted), owner);
+	char state = kept_state ? kept_state : enabled_state(wanted);
+	if (state != TRIGGER_FIRES_ON_ORIGIN)
+		run_sql_as(psprintf("ALTER TABLE %s %s TRIGGER %s", table,
+							enable_clause(state),
+							quote_identifier(wanted->name)),
+				   owner);
+}
+
 void
 reconcile_triggers(Oid relid)
 {
@@ -306,91 +380,54 @@ reconcile_triggers(Oid relid)
 							"tgparentid OPERATOR(pg_catalog.=) 0",
 							1, types, values, GetUserId(), 0);
 	SPITupleTable *existing = SPI_tuptable;
-	bool *satisfied = (bool *) palloc0(sizeof(bool) * (nwanted + 1));
-	char *kept_state = (char *) palloc0(sizeof(char) * (nwanted + 1));
+	bool *satisfied = mcxt_array0<bool>(nwanted + 1);
+	char *kept_state = mcxt_array0<char>(nwanted + 1);
 	for (uint64 i = 0; i < n; i++)
 	{
-		HeapTuple tuple = existing->vals[i];
-		bool isnull;
-		char *name = SPI_getvalue(tuple, existing->tupdesc, 1);
-		Oid function = DatumGetObjectId(
-			SPI_getbinval(tuple, existing->tupdesc, 2, &isnull));
-		int16 type =
-			DatumGetInt16(SPI_getbinval(tuple, existing->tupdesc, 3, &isnull));
-		bool deferrable =
-			DatumGetBool(SPI_getbinval(tuple, existing->tupdesc, 4, &isnull));
-		bool initially_deferred =
-			DatumGetBool(SPI_getbinval(tuple, existing->tupdesc, 5, &isnull));
-		char enabled =
-			DatumGetChar(SPI_getbinval(tuple, existing->tupdesc, 6, &isnull));
-		const WantedTrigger *match = nullptr;
-		int w;
-		for (w = 0; w < nwanted; w++)
-			if (strcmp(wanted[w].name, name) == 0)
-			{
-				match = &wanted[w];
-				break;
-			}
-		bool ours = function == functions[0] || function == functions[1] ||
-					function == functions[2];
+		ExistingTrigger t = existing_trigger(existing, i);
+		int w = wanted_named(wanted, nwanted, t.name);
+		bool ours = t.function == functions[0] || t.function == functions[1] ||
+					t.function == functions[2];
 		if (!ours)
 		{
-			if (match != nullptr)
+			if (w >= 0)
 				ereport(
 					ERROR,
 					(errcode(ERRCODE_DUPLICATE_OBJECT),
 					 errmsg("trigger \"%s\" for relation \"%s\" already exists",
-							name, get_rel_name(relid)),
+							t.name, get_rel_name(relid)),
 					 errdetail("An association's constraint trigger is named "
 							   "after the association."),
 					 errhint("Choose another association name, or rename the "
 							 "trigger.")));
 			continue;
 		}
-		int16 events = type & (TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE |
-							   TRIGGER_TYPE_DELETE | TRIGGER_TYPE_TRUNCATE);
 		/*
 		 * Whether it fires (ENABLE ALWAYS, DISABLE ...) is the DBA's to set,
 		 * as for native RI triggers: not compared, and carried over when the
 		 * trigger has to be made again.
 		 */
-		if (match != nullptr && function == functions[match->function] &&
-			events == match->events && deferrable == match->deferrable &&
-			initially_deferred == match->initially_deferred)
+		if (w >= 0 && t.function == functions[wanted[w].function] &&
+			t.events == wanted[w].events &&
+			t.deferrable == wanted[w].deferrable &&
+			t.initially_deferred == wanted[w].initially_deferred)
 		{
 			satisfied[w] = true;
 			continue;
 		}
-		if (match != nullptr)
-			kept_state[w] = enabled;
-		dropping_own_trigger = true;
-		PG_TRY();
-		{
-			run_sql_as(psprintf("DROP TRIGGER %s ON %s", quote_identifier(name),
-								table),
-					   owner);
-		}
-		PG_FINALLY();
-		{
-			dropping_own_trigger = false;
-		}
-		PG_END_TRY();
+		if (w >= 0)
+			kept_state[w] = t.enabled;
+		drop_own_trigger(t.name, table, owner);
 	}
 	for (int w = 0; w < nwanted; w++)
 		if (!satisfied[w])
-		{
-			create_own_trigger(create_trigger_sql(relid, &wanted[w]), owner);
-			char state =
-				kept_state[w] ? kept_state[w] : enabled_state(&wanted[w]);
-			if (state != TRIGGER_FIRES_ON_ORIGIN)
-				run_sql_as(psprintf("ALTER TABLE %s %s TRIGGER %s", table,
-									enable_clause(state),
-									quote_identifier(wanted[w].name)),
-						   owner);
-		}
+			create_wanted_trigger(relid, &wanted[w], kept_state[w], table,
+								  owner);
 	spi_close();
-	/* A kept constraint trigger may carry an older declaration, or one that is
-	 * gone (undeclare). */
+	/*
+	 * A kept constraint trigger may carry an older declaration, or one that is
+	 * gone (undeclare).
+	 */
 	for (int w = 0; w < nwanted; w++)
 		if (satisfied[w] && wanted[w].function == ConstraintFunction)
 			carry_declaration(relid, wanted[w].name);

@@ -183,7 +183,7 @@ find_violations_in_one_pass(Association *a, long limit, ViolationSink found,
 							void *context)
 {
 	Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
-	KeySet *keys = static_cast<KeySet *>(palloc(a->ntargets * sizeof(KeySet)));
+	KeySet *keys = mcxt_array<KeySet>(a->ntargets);
 	for (int t = 0; t < a->ntargets; t++)
 		keys[t] = target_keys(a->targets[t], snapshot);
 	auto target_index = [a](TargetRef *target) {
@@ -197,8 +197,7 @@ find_violations_in_one_pass(Association *a, long limit, ViolationSink found,
 	Datum tableoid = ObjectIdGetDatum(RelationGetRelid(rel));
 	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	MissingKey *missing =
-		static_cast<MissingKey *>(palloc(64 * sizeof(MissingKey)));
+	MissingKey *missing = mcxt_array<MissingKey>(64);
 	size_t nmissing = 0, missing_capacity = 64;
 	uint64 count = 0;
 	Oid kind_output;
