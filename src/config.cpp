@@ -197,36 +197,65 @@ config_find_association(Oid source, const char *name, ConfigAssociation *out,
 	return found;
 }
 
-ConfigKind *
-config_kinds(Oid source, const char *name, int *count)
+/* Copies SPI_tuptable's n rows, selected with kind_columns, to memory. */
+static ConfigKind *
+read_kinds(uint64 n, MemoryContext memory)
+{
+	ConfigKind *kinds = mcxt_array0<ConfigKind>(n + 1, memory);
+	MemoryContext spi_memory = MemoryContextSwitchTo(memory);
+	for (uint64 i = 0; i < n; i++)
+	{
+		HeapTuple tuple = SPI_tuptable->vals[i];
+		TupleDesc desc = SPI_tuptable->tupdesc;
+		bool isnull;
+		kinds[i].kind = SPI_getvalue(tuple, desc, 1);
+		kinds[i].target =
+			DatumGetObjectId(SPI_getbinval(tuple, desc, 2, &isnull));
+		kinds[i].key_column = SPI_getvalue(tuple, desc, 3);
+		kinds[i].source =
+			DatumGetObjectId(SPI_getbinval(tuple, desc, 4, &isnull));
+		kinds[i].association = SPI_getvalue(tuple, desc, 5);
+	}
+	MemoryContextSwitchTo(spi_memory);
+	return kinds;
+}
+
+static const char *const kind_columns =
+	"kind, target::pg_catalog.oid, key_column::pg_catalog.text, "
+	"source::pg_catalog.oid, association";
+
+/* The kinds filter selects (WHERE ... ORDER BY ...), with its parameters. */
+static ConfigKind *
+query_kinds(const char *filter, int nargs, Oid *types, Datum *values,
+			int *count)
 {
 	MemoryContext caller_memory = CurrentMemoryContext;
 	spi_open();
-	Oid types[2] = { REGCLASSOID, TEXTOID };
-	Datum values[2] = { ObjectIdGetDatum(source), CStringGetTextDatum(name) };
 	uint64 n = query_latest(
-		"SELECT kind, target::pg_catalog.oid, key_column::pg_catalog.text"
-		"  FROM polyref.config_kind"
-		" WHERE source OPERATOR(pg_catalog.=) $1 AND association "
-		"OPERATOR(pg_catalog.=) $2"
-		" ORDER BY kind COLLATE \"C\"",
-		2, types, values, config_owner(), 0);
-	ConfigKind *kinds = mcxt_array0<ConfigKind>(n + 1, caller_memory);
-	MemoryContext spi_memory = MemoryContextSwitchTo(caller_memory);
-	for (uint64 i = 0; i < n; i++)
-	{
-		bool isnull;
-		kinds[i].kind =
-			SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-		kinds[i].target = DatumGetObjectId(SPI_getbinval(
-			SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
-		kinds[i].key_column =
-			SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
-	}
-	MemoryContextSwitchTo(spi_memory);
+		psprintf("SELECT %s FROM polyref.config_kind %s", kind_columns, filter),
+		nargs, types, values, config_owner(), 0);
+	ConfigKind *kinds = read_kinds(n, caller_memory);
 	*count = (int) n;
 	spi_close();
 	return kinds;
+}
+
+ConfigKind *
+config_kinds(Oid source, const char *name, int *count)
+{
+	Oid types[2] = { REGCLASSOID, TEXTOID };
+	Datum values[2] = { ObjectIdGetDatum(source), CStringGetTextDatum(name) };
+	return query_kinds("WHERE source OPERATOR(pg_catalog.=) $1"
+					   "  AND association OPERATOR(pg_catalog.=) $2"
+					   " ORDER BY kind COLLATE \"C\"",
+					   2, types, values, count);
+}
+
+ConfigKind *
+config_all_kinds(int *count)
+{
+	return query_kinds("ORDER BY source, association, kind COLLATE \"C\"", 0,
+					   nullptr, nullptr, count);
 }
 
 ConfigAssociation *

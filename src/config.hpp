@@ -36,6 +36,8 @@ struct ConfigKind
 	char *kind;
 	Oid target;
 	char *key_column;
+	Oid source;        /* of its association */
+	char *association; /* its name */
 };
 
 /*
@@ -49,6 +51,12 @@ ConfigKind *config_kinds(Oid source, const char *name, int *count);
 
 /* Every association, in one query. */
 ConfigAssociation *config_all_associations(int *count);
+
+/*
+ * Every kind, in one query: grouped by association, each association's
+ * sorted by label as config_kinds sorts them.
+ */
+ConfigKind *config_all_kinds(int *count);
 
 /*
  * Every association that has relid as source or as a target (targets_relid

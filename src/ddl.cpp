@@ -318,11 +318,12 @@ kind_loss(const ConfigKind *kind, Oid id_type, const DroppedObject *dropped,
 
 /*
  * One association after a DROP: forgotten with its source; refused (or, with
- * CASCADE, removed) without its kind or id column; each kind refused (or
- * removed) without what it needs.
+ * CASCADE, removed) without its kind or id column; each of its kinds (among
+ * all_kinds) refused, or removed, without what it needs.
  */
 static void
-check_association_after_drop(ConfigAssociation *a, const DroppedObject *dropped,
+check_association_after_drop(ConfigAssociation *a, const ConfigKind *all_kinds,
+							 int nall_kinds, const DroppedObject *dropped,
 							 int ndropped, const char *what,
 							 DropBehavior behavior)
 {
@@ -344,16 +345,18 @@ check_association_after_drop(ConfigAssociation *a, const DroppedObject *dropped,
 		return;
 	}
 	Oid id_type = get_atttype(a->source, get_attnum(a->source, a->id_column));
-	int nkinds;
-	ConfigKind *kinds = config_kinds(a->source, a->name, &nkinds);
-	for (int k = 0; k < nkinds; k++)
+	for (int i = 0; i < nall_kinds; i++)
 	{
-		const char *needs = kind_loss(&kinds[k], id_type, dropped, ndropped);
+		const ConfigKind *kind = &all_kinds[i];
+		if (kind->source != a->source ||
+			strcmp(kind->association, a->name) != 0)
+			continue;
+		const char *needs = kind_loss(kind, id_type, dropped, ndropped);
 		if (needs == nullptr)
 			continue;
 		if (behavior != DROP_CASCADE)
 			refuse_drop(what, a->name, a->source, needs);
-		remove_kind(a->source, a->name, kinds[k].kind, kinds[k].target);
+		remove_kind(a->source, a->name, kind->kind, kind->target);
 	}
 }
 
@@ -392,11 +395,16 @@ check_after_drop(DropBehavior behavior)
 		return;
 	const char *what = what_was_dropped(dropped, ndropped);
 	int nall;
-	/* Read before this handler changes any. */
+	/*
+	 * Read before this handler changes any (each change touches only its own
+	 * association).
+	 */
 	ConfigAssociation *all = config_all_associations(&nall);
+	int nkinds;
+	ConfigKind *kinds = config_all_kinds(&nkinds);
 	for (int i = 0; i < nall; i++)
-		check_association_after_drop(&all[i], dropped, ndropped, what,
-									 behavior);
+		check_association_after_drop(&all[i], kinds, nkinds, dropped, ndropped,
+									 what, behavior);
 	check_dropped_triggers(dropped, ndropped);
 }
 
