@@ -97,7 +97,7 @@ const char *
 primary_key_column(Oid relid)
 {
 	Relation rel = table_open(relid, AccessShareLock);
-	Oid pk_index = RelationGetPrimaryKeyIndex(rel);
+	Oid pk_index = polyref_primary_key_index(rel);
 	const char *column = nullptr;
 	if (OidIsValid(pk_index))
 	{
@@ -796,7 +796,7 @@ on_relcache_invalidation(Datum, Oid relid) noexcept
 
 /* Renamed schemas change the text of every query. */
 static void
-on_namespace_invalidation(Datum, int, uint32) noexcept
+on_namespace_invalidation(Datum, polyref_syscache_id, uint32) noexcept
 {
 	current_is_valid = false;
 }

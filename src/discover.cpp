@@ -275,7 +275,7 @@ find_target(const char *kind, Oid source)
 			pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 			continue;
 		Relation rel = table_open(relid, AccessShareLock);
-		Oid pk_index = RelationGetPrimaryKeyIndex(rel);
+		Oid pk_index = polyref_primary_key_index(rel);
 		table_close(rel, AccessShareLock);
 		if (OidIsValid(pk_index) && single_column_index(pk_index))
 			return relid;

@@ -157,7 +157,7 @@ check_key_removal(TargetRef *target, TriggerData *td, Datum key)
 	if (run_plan(key_exists_plan(target), target->owner, &key, nullptr, true,
 				 1) == 0 &&
 		still_referenced(target, key))
-		report_still_referenced(target, td->tg_relation, key);
+		report_still_referenced(target, td->tg_relation, key, false);
 	spi_close();
 }
 
@@ -189,7 +189,7 @@ apply_action(Catalog *catalog, TargetRef *target, TriggerData *td,
 			break;
 		case Action::Restrict:
 			if (still_referenced(target, key))
-				report_still_referenced(target, td->tg_relation, key);
+				report_still_referenced(target, td->tg_relation, key, true);
 			break;
 		case Action::Cascade:
 			run_plan(source_plan(target, is_delete ? KeptPlan::CascadeDelete

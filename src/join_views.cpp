@@ -456,7 +456,7 @@ POLYREF_FUNCTION(polyref_create_join_view)
 	else
 	{
 		RangeVar *rv = makeRangeVarFromNameList(
-			stringToQualifiedNameList(text_argument(fcinfo, 2)));
+			polyref_qualified_name_list(text_argument(fcinfo, 2)));
 		if (rv->catalogname != nullptr &&
 			strcmp(rv->catalogname, get_database_name(MyDatabaseId)) != 0)
 			ereport(

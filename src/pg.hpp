@@ -35,6 +35,7 @@ extern "C" {
 #include "catalog/pg_enum.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_opclass.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
@@ -62,13 +63,9 @@ extern "C" {
 #include "utils/snapmgr.h"
 #include "utils/sortsupport.h"
 #include "utils/syscache.h"
+#include "utils/tuplestore.h"
 #include "utils/typcache.h"
 #include "utils/varlena.h"
 }
 
-/* PostgreSQL 16 renamed the ownership checks. */
-#if PG_VERSION_NUM >= 160000
-#define polyref_owns_relation(relid, role) object_ownercheck(RelationRelationId, (relid), (role))
-#else
-#define polyref_owns_relation(relid, role) pg_class_ownercheck((relid), (role))
-#endif
+#include "pg_compat.hpp"

@@ -216,7 +216,7 @@ probe_key(TargetRef *target, Datum key)
 	ScanKeyEntryInitialize(&scan_key, 0, 1, BTEqualStrategyNumber,
 						   target->probe_subtype, target->probe_collation,
 						   target->probe_function, key);
-	IndexScanDesc scan = index_beginscan(rel, index, snapshot, 1, 0);
+	IndexScanDesc scan = polyref_index_beginscan(rel, index, snapshot, 1, 0);
 	index_rescan(scan, &scan_key, 1, NULL, 0);
 	bool found = false;
 	while (!found && index_getnext_slot(scan, ForwardScanDirection, slot))
@@ -246,7 +246,7 @@ probe_sorted_keys(TargetRef *target, const Datum *keys, int nkeys, bool *found)
 	Relation rel = table_open(target->relid, RowShareLock);
 	Relation index = index_open(target->key_index, AccessShareLock);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	IndexScanDesc scan = index_beginscan(rel, index, snapshot, 1, 0);
+	IndexScanDesc scan = polyref_index_beginscan(rel, index, snapshot, 1, 0);
 	for (int k = 0; k < nkeys; k++)
 	{
 		ScanKeyData scan_key;
@@ -270,7 +270,7 @@ probe_sorted_keys(TargetRef *target, const Datum *keys, int nkeys, bool *found)
 			PopActiveSnapshot();
 			PushActiveSnapshot(GetTransactionSnapshot());
 			snapshot = GetActiveSnapshot();
-			scan = index_beginscan(rel, index, snapshot, 1, 0);
+			scan = polyref_index_beginscan(rel, index, snapshot, 1, 0);
 		}
 	}
 	index_endscan(scan);

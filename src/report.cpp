@@ -100,31 +100,47 @@ report_source_violation(Association *a, Relation source, TupleTableSlot *row,
 }
 
 void
-report_still_referenced(TargetRef *target, Relation target_rel, Datum key)
+report_still_referenced(TargetRef *target, Relation target_rel, Datum key,
+						bool is_restrict)
 {
 	Association *a = target->association;
 	Relation source = table_open(a->source, AccessShareLock);
 	const char *source_name = RelationGetRelationName(source);
 	const char *target_name = RelationGetRelationName(target_rel);
 	AttrNumber key_attnum = target->key_attnum;
+	const char *key_text = nullptr;
 	if (may_see_values(target->relid, &key_attnum, 1))
+		key_text = psprintf(
+			"(%s)=(%s)", get_attname(target->relid, target->key_attnum, false),
+			OutputFunctionCall(&target->key_output, key));
+#if POLYREF_RESTRICT_VIOLATION_IS_23001
+	if (is_restrict)
 		ereport(ERROR,
-				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("update or delete on table \"%s\" violates foreign key "
-						"constraint \"%s\" on table \"%s\"",
+				(errcode(ERRCODE_RESTRICT_VIOLATION),
+				 errmsg("update or delete on table \"%s\" violates RESTRICT "
+						"setting of foreign key constraint \"%s\" on table "
+						"\"%s\"",
 						target_name, a->name, source_name),
-				 errdetail(
-					 "Key (%s)=(%s) is still referenced from table \"%s\".",
-					 get_attname(target->relid, target->key_attnum, false),
-					 OutputFunctionCall(&target->key_output, key), source_name),
+				 key_text != nullptr
+					 ? errdetail("Key %s is referenced from table \"%s\".",
+								 key_text, source_name)
+					 : errdetail("Key is referenced from table \"%s\".",
+								 source_name),
 				 errtableconstraint(source, a->name)));
-	ereport(ERROR, (errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-					errmsg("update or delete on table \"%s\" violates foreign "
-						   "key constraint \"%s\" on table \"%s\"",
-						   target_name, a->name, source_name),
-					errdetail("Key is still referenced from table \"%s\".",
-							  source_name),
-					errtableconstraint(source, a->name)));
+#else
+	(void) is_restrict;
+#endif
+	ereport(ERROR,
+			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+			 errmsg("update or delete on table \"%s\" violates foreign key "
+					"constraint \"%s\" on table \"%s\"",
+					target_name, a->name, source_name),
+			 key_text != nullptr
+				 ? errdetail("Key %s is still referenced from table \"%s\".",
+							 key_text, source_name)
+				 : errdetail("Key is still referenced from table \"%s\".",
+							 source_name),
+			 errtableconstraint(source, a->name)));
 	pg_unreachable();
 }
 

@@ -48,6 +48,7 @@ bool may_see_values(Oid relid, const AttrNumber *attnums, int n);
 
 /* DELETE or UPDATE of a target key that rows of the source still reference. */
 [[noreturn]] void report_still_referenced(TargetRef *target,
-										  Relation target_rel, Datum key);
+										  Relation target_rel, Datum key,
+										  bool is_restrict);
 
 } // namespace polyref

@@ -112,7 +112,7 @@ target_keys(TargetRef *target, Snapshot snapshot)
 	Relation rel = table_open(target->relid, AccessShareLock);
 	size_t capacity = 1024, n = 0;
 	int64 *keys = static_cast<int64 *>(palloc(capacity * sizeof(int64)));
-	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+	TableScanDesc scan = polyref_table_beginscan(rel, snapshot, 0, NULL);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
@@ -195,7 +195,7 @@ find_violations_in_one_pass(Association *a, long limit, ViolationSink found,
 
 	Relation rel = table_open(a->source, AccessShareLock);
 	Datum tableoid = ObjectIdGetDatum(RelationGetRelid(rel));
-	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+	TableScanDesc scan = polyref_table_beginscan(rel, snapshot, 0, NULL);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	MissingKey *missing = mcxt_array<MissingKey>(64);
 	size_t nmissing = 0, missing_capacity = 64;

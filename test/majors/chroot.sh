@@ -85,6 +85,10 @@ in_chroot() {
     chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
         HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
 }
+# Some maintainer scripts (postgresql-common's systemd-tmpfiles call) need
+# /proc; it is unmounted again however the script ends.
+mount -t proc proc "$root/proc"
+trap 'umount -l "$root/proc" 2>/dev/null || true' EXIT
 in_chroot apt-get update -qq
 in_chroot apt-get install -y -qq --no-install-recommends \
     -o Dpkg::Options::=--force-confold "${packages[@]}" \
