@@ -8,6 +8,10 @@
 #   19  sid plus experimental: postgresql-19, its server-dev, client and libpq
 #       packages from experimental, everything else from sid
 #
+# The chroots of 17 and 18 also get PostgreSQL 15 from bookworm (pinned low,
+# so nothing else comes from there), side by side as postgresql-common allows,
+# for the pg_upgrade test (test/t/pg_upgrade.pl).
+#
 # Chroots live in $POLYREF_CHROOTS (default /var/cache/polyref/chroots), one
 # per major, so CI and later sessions on the same machine reuse them.  A
 # chroot counts as made once its .polyref-ready file exists; a half-made one
@@ -28,7 +32,13 @@ case $major in
     *) echo "chroot.sh: no Debian suite is known for PostgreSQL $major" >&2; exit 2 ;;
 esac
 
-if [[ -f $root/.polyref-ready ]]; then
+case $major in
+    17 | 18) upgrade_from=15 ;;
+    *) upgrade_from= ;;
+esac
+
+if [[ -f $root/.polyref-ready ]] &&
+    { [[ -z $upgrade_from ]] || [[ -f $root/.polyref-upgrade-from ]]; }; then
     printf '%s\n' "$root"
     exit 0
 fi
@@ -47,29 +57,44 @@ if [[ -z $mirror ]]; then
 fi
 [[ -n $mirror ]] || { echo "chroot.sh: no Debian mirror in /etc/apt" >&2; exit 1; }
 
-if ! command -v debootstrap >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap
-fi
-
-echo "chroot.sh: making $root ($suite, PostgreSQL $major) from $mirror" >&2
-rm -rf "$root"
-mkdir -p "$cache"
-debootstrap --variant=minbase --include=ca-certificates "$suite" "$root" "$mirror" \
-    >"$cache/pg$major.debootstrap.log" 2>&1 || {
-    tail -n 30 "$cache/pg$major.debootstrap.log" >&2
-    echo "chroot.sh: debootstrap of $suite failed" >&2
-    exit 1
+in_chroot() {
+    chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+        HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+}
+apt_install() {              # apt_install LOG PACKAGE...: install, or explain
+    local log=$1
+    shift
+    in_chroot apt-get install -y -qq --no-install-recommends \
+        -o Dpkg::Options::=--force-confold "$@" >"$log" 2>&1 || {
+        tail -n 30 "$log" >&2
+        echo "chroot.sh: installing $* in $root failed" >&2
+        exit 1
+    }
 }
 
-{
-    echo "deb $mirror $suite main"
-    if [[ $major == 19 ]]; then echo "deb $mirror experimental main"; fi
-} >"$root/etc/apt/sources.list"
-# sid's Release file may be older than its Valid-Until; experimental's too.
-echo 'Acquire::Check-Valid-Until "false";' >"$root/etc/apt/apt.conf.d/99polyref"
-# No daemons may start inside the chroot while packages install.
-printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
-chmod 755 "$root/usr/sbin/policy-rc.d"
+make_chroot() {
+    if ! command -v debootstrap >/dev/null; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap
+    fi
+    echo "chroot.sh: making $root ($suite, PostgreSQL $major) from $mirror" >&2
+    rm -rf "$root"
+    mkdir -p "$cache"
+    debootstrap --variant=minbase --include=ca-certificates "$suite" "$root" "$mirror" \
+        >"$cache/pg$major.debootstrap.log" 2>&1 || {
+        tail -n 30 "$cache/pg$major.debootstrap.log" >&2
+        echo "chroot.sh: debootstrap of $suite failed" >&2
+        exit 1
+    }
+    {
+        echo "deb $mirror $suite main"
+        if [[ $major == 19 ]]; then echo "deb $mirror experimental main"; fi
+    } >"$root/etc/apt/sources.list"
+    # sid's Release file may be older than its Valid-Until; experimental's too.
+    echo 'Acquire::Check-Valid-Until "false";' >"$root/etc/apt/apt.conf.d/99polyref"
+    # No daemons may start inside the chroot while packages install.
+    printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+    chmod 755 "$root/usr/sbin/policy-rc.d"
+}
 
 # What test/deps.sh installs on Debian 12, for this major.
 packages=(make g++ perl libboost-dev libipc-run-perl)
@@ -81,23 +106,28 @@ else
     packages+=("postgresql-$major" "postgresql-server-dev-$major")
 fi
 
-in_chroot() {
-    chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-        HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
-}
+[[ -f $root/.polyref-ready ]] || make_chroot
 # Some maintainer scripts (postgresql-common's systemd-tmpfiles call) need
 # /proc; it is unmounted again however the script ends.
 mount -t proc proc "$root/proc"
 trap 'umount -l "$root/proc" 2>/dev/null || true' EXIT
-in_chroot apt-get update -qq
-in_chroot apt-get install -y -qq --no-install-recommends \
-    -o Dpkg::Options::=--force-confold "${packages[@]}" \
-    >"$cache/pg$major.apt.log" 2>&1 || {
-    tail -n 30 "$cache/pg$major.apt.log" >&2
-    echo "chroot.sh: installing PostgreSQL $major in the $suite chroot failed" >&2
-    exit 1
-}
-in_chroot apt-get clean
-in_chroot dpkg-query -W -f='${Package} ${Version}\n' "postgresql-$major" \
-    >"$root/.polyref-ready"
+
+if [[ ! -f $root/.polyref-ready ]]; then
+    in_chroot apt-get update -qq
+    apt_install "$cache/pg$major.apt.log" "${packages[@]}"
+    in_chroot apt-get clean
+    in_chroot dpkg-query -W -f='${Package} ${Version}\n' "postgresql-$major" \
+        >"$root/.polyref-ready"
+fi
+
+if [[ -n $upgrade_from && ! -f $root/.polyref-upgrade-from ]]; then
+    echo "deb $mirror bookworm main" >"$root/etc/apt/sources.list.d/older.list"
+    printf 'Package: *\nPin: release n=bookworm\nPin-Priority: 100\n' \
+        >"$root/etc/apt/preferences.d/older"
+    in_chroot apt-get update -qq
+    apt_install "$cache/pg$major.apt-older.log" \
+        "postgresql-$upgrade_from/bookworm" "postgresql-server-dev-$upgrade_from/bookworm"
+    in_chroot apt-get clean
+    echo "$upgrade_from" >"$root/.polyref-upgrade-from"
+fi
 printf '%s\n' "$root"

@@ -60,16 +60,31 @@ for major in "${majors[@]}"; do
         total_failed=$((total_failed + 1))
         continue
     fi
-    rm -rf "$root/build/polyref"
-    mkdir -p "$root/build/polyref"
-    (cd "$repo" && tar --null -T "$files" -cf - 2>/dev/null) |
-        tar -C "$root/build/polyref" -xf -
+    # The older major beside this one (for test/t/pg_upgrade.pl) gets polyref
+    # built from the same tree, in a copy of its own.
+    older=$(cat "$root/.polyref-upgrade-from" 2>/dev/null || true)
+    for dir in polyref ${older:+polyref-$older}; do
+        rm -rf "${root:?}/build/$dir"
+        mkdir -p "$root/build/$dir"
+        (cd "$repo" && tar --null -T "$files" -cf - 2>/dev/null) |
+            tar -C "$root/build/$dir" -xf -
+    done
     mount_into "$root"
     log=$root/build/make-$target.log
     set +e
-    chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-        HOME=/root LANG=C.UTF-8 ${CI:+CI=$CI} ${POLYREF_ONLY:+POLYREF_ONLY="$POLYREF_ONLY"} \
-        make -C /build/polyref "$target" PG_MAJOR="$major" </dev/null 2>&1 | tee "$log"
+    in_root() {
+        chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+            HOME=/root LANG=C.UTF-8 ${CI:+CI=$CI} ${POLYREF_ONLY:+POLYREF_ONLY="$POLYREF_ONLY"} \
+            ${older:+POLYREF_UPGRADE_FROM=/usr/lib/postgresql/$older} "$@" </dev/null
+    }
+    {
+        if [[ -n $older ]]; then
+            echo "--- polyref for PostgreSQL $older, the major pg_upgrade starts from"
+            in_root make -s -j2 -C "/build/polyref-$older" install PG_MAJOR="$older" POLYREF_WERROR=1 ||
+                { echo "building polyref for PostgreSQL $older failed"; exit 1; }
+        fi
+        in_root make -C /build/polyref "$target" PG_MAJOR="$major"
+    } 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     set -e
     unmount_all
