@@ -75,6 +75,7 @@ for major in "${majors[@]}"; do
     in_root() {
         chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
             HOME=/root LANG=C.UTF-8 ${CI:+CI=$CI} ${POLYREF_ONLY:+POLYREF_ONLY="$POLYREF_ONLY"} \
+            ${POLYREF_KEEP_TMP:+POLYREF_KEEP_TMP=1} \
             ${older:+POLYREF_UPGRADE_FROM=/usr/lib/postgresql/$older} "$@" </dev/null
     }
     {

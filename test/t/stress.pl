@@ -78,7 +78,8 @@ CREATE INDEX ON $n (ref_id);
 my $sources_array = 'ARRAY[' . join(', ', map { "'$_'" } @sources) . ']';
 my $natives_array = 'ARRAY[' . join(', ', map { "'$_'" } @natives) . ']';
 
-# The workload's functions.  Each catches foreign_key_violation (23503) in
+# The workload's functions.  Each catches foreign_key_violation (23503) and
+# restrict_violation (23001, RESTRICT on PostgreSQL 18 and later) in
 # a subtransaction, having made the checks immediate, so that a refused
 # reference or delete (the expected outcome of many races) does not abort
 # the pgbench client; serialization failures and deadlocks propagate, and
@@ -97,14 +98,14 @@ BEGIN
         BEGIN
             EXECUTE format('INSERT INTO %I (ref_type, ref_id) VALUES (\$1, \$2)', t) USING kind, i;
             done := done + 1;
-        EXCEPTION WHEN foreign_key_violation THEN NULL;
+        EXCEPTION WHEN foreign_key_violation OR restrict_violation THEN NULL;
         END;
     END LOOP;
     IF k = 1 THEN
         FOREACH t IN ARRAY $natives_array LOOP
             BEGIN
                 EXECUTE format('INSERT INTO %I (ref_id) VALUES (\$1)', t) USING i;
-            EXCEPTION WHEN foreign_key_violation THEN NULL;
+            EXCEPTION WHEN foreign_key_violation OR restrict_violation THEN NULL;
             END;
         END LOOP;
     END IF;
@@ -130,7 +131,7 @@ BEGIN
             DELETE FROM videos WHERE id = i;
         END IF;
         GET DIAGNOSTICS n = ROW_COUNT;
-    EXCEPTION WHEN foreign_key_violation THEN NULL;
+    EXCEPTION WHEN foreign_key_violation OR restrict_violation THEN NULL;
     END;
     IF k = 1 THEN
         BEGIN
@@ -139,7 +140,7 @@ BEGIN
                 DELETE FROM n_noaction WHERE ref_id = i;
             END IF;
             DELETE FROM n_posts WHERE id = i;
-        EXCEPTION WHEN foreign_key_violation THEN NULL;
+        EXCEPTION WHEN foreign_key_violation OR restrict_violation THEN NULL;
         END;
     END IF;
     RETURN n;
@@ -164,7 +165,7 @@ BEGIN
         END IF;
         GET DIAGNOSTICS n = ROW_COUNT;
         SET CONSTRAINTS ALL IMMEDIATE;
-    EXCEPTION WHEN foreign_key_violation THEN n := -1;
+    EXCEPTION WHEN foreign_key_violation OR restrict_violation THEN n := -1;
     END;
     IF k = 1 THEN
         BEGIN
@@ -172,7 +173,7 @@ BEGIN
             UPDATE n_posts SET id = id + 100000 WHERE id = i;
             UPDATE n_posts SET id = id - 100000 WHERE id = i + 100000;
             SET CONSTRAINTS ALL IMMEDIATE;
-        EXCEPTION WHEN foreign_key_violation THEN NULL;
+        EXCEPTION WHEN foreign_key_violation OR restrict_violation THEN NULL;
         END;
     END IF;
     RETURN n;
