@@ -74,3 +74,10 @@ typedef SysCacheIdentifier polyref_syscache_id;
 #else
 typedef int polyref_syscache_id;
 #endif
+
+/*
+ * PostgreSQL 19 words a serialization failure on a row locked after a
+ * concurrent delete "due to concurrent delete" (15 to 18: "update" for both),
+ * in ExecLockRows and so in native foreign key checks.
+ */
+#define POLYREF_SERIALIZATION_FAILURE_NAMES_DELETE (PG_VERSION_NUM >= 190000)
