@@ -18,7 +18,8 @@
 # preloaded: tests CREATE EXTENSION polyref themselves (a spec in its setup).
 #
 # Prints "N passed, N failed" (one per regression test, isolation test and TAP
-# file) as its last line; exits 1 if anything failed.  Works as root (the
+# file; ", N skipped" after it for TAP files that skipped themselves, saying
+# why) as its last line; exits 1 if anything failed.  Works as root (the
 # servers, and prove, run as postgres; see test/cluster.sh) and as a user who
 # may run initdb.  POLYREF_KEEP_TMP=1 keeps the scratch directory for a look.
 set -euo pipefail
@@ -33,6 +34,7 @@ pg_isolation_regress=$pgxs_test/isolation/pg_isolation_regress
 pg_perl_lib=$pgxs_test/perl
 
 passed=0
+skipped=0
 failed=0
 
 work=$(cluster_mktemp polyref-test)
@@ -167,23 +169,31 @@ if ((${#taps[@]} > 0)); then
         (cd "$tap" && "${run_tap[@]}" env \
             PATH="$PG_BINDIR:$PATH" PG_CONFIG="$PG_CONFIG" \
             TESTDIR="$tap" TMPDIR="$tap" PG_REGRESS="$pg_regress" POLYREF_REPO="$repo" \
-            prove -I "$pg_perl_lib" -I "$tap/t" "t/$t" </dev/null 2>&1)
-        rc=$?
+            prove -I "$pg_perl_lib" -I "$tap/t" "t/$t" </dev/null 2>&1) |
+            tee "$work/tap-${t%.pl}.out"
+        rc=${PIPESTATUS[0]}
         set -e
-        if ((rc == 0)); then
+        if ((rc == 0)) && grep -q "^t/$t \.*[[:space:]]*skipped:" "$work/tap-${t%.pl}.out"; then
+            skipped=$((skipped + 1))    # plan skip_all: it says why above
+        elif ((rc == 0)); then
             passed=$((passed + 1))
         else
             failed=$((failed + 1))
-            log=$tap/tmp_check/log/regress_log_${t%.pl}
-            if [[ -f $log ]]; then
-                echo "--- tap: last lines of $log"
-                tail -n 60 "$log"
-            fi
+            for log in "$tap/tmp_check/log/regress_log_${t%.pl}" "$tap/log/regress_log_${t%.pl}"; do
+                if [[ -f $log ]]; then
+                    echo "--- tap: last lines of $log"
+                    tail -n 60 "$log"
+                fi
+            done
         fi
     done
 else
     echo "=== tap: no files (test/t/*.pl), skipped"
 fi
 
-echo "$passed passed, $failed failed"
+if ((skipped > 0)); then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
 ((failed == 0)) || exit 1

@@ -8,7 +8,7 @@
 #   19  sid plus experimental: postgresql-19, its server-dev, client and libpq
 #       packages from experimental, everything else from sid
 #
-# The chroots of 17 and 18 also get PostgreSQL 15 from bookworm (pinned low,
+# The chroots of 17, 18 and 19 also get PostgreSQL 15 from bookworm (pinned low,
 # so nothing else comes from there), side by side as postgresql-common allows,
 # for the pg_upgrade test (test/t/pg_upgrade.pl).
 #
@@ -33,7 +33,7 @@ case $major in
 esac
 
 case $major in
-    17 | 18) upgrade_from=15 ;;
+    17 | 18 | 19) upgrade_from=15 ;;
     *) upgrade_from= ;;
 esac
 

@@ -2,8 +2,8 @@
 # the one under test (SPEC, "Declarations are schema": "pg_upgrade keeps
 # working").  The older major comes from POLYREF_UPGRADE_FROM, the directory of
 # its installation (Debian: /usr/lib/postgresql/15), with polyref built and
-# installed for it; test/majors/run.sh sets that up in the chroots of 17 and
-# 18, which have PostgreSQL 15 from bookworm beside their own.  Elsewhere the
+# installed for it; test/majors/run.sh sets that up in the chroots of 17,
+# 18 and 19, which have PostgreSQL 15 from bookworm beside their own.  Elsewhere the
 # test says it was skipped, and why.
 #
 # The old cluster gets the realistic schema of PolyrefTAP (every action, a
@@ -27,7 +27,7 @@ my $from = $ENV{POLYREF_UPGRADE_FROM} // '';
 if ($from eq '')
 {
 	plan skip_all =>
-	  'POLYREF_UPGRADE_FROM names no older PostgreSQL installation (make test-majors sets it in the chroots of 17 and 18)';
+	  'POLYREF_UPGRADE_FROM names no older PostgreSQL installation (make test-majors sets it in the chroots of 17, 18 and 19)';
 }
 if (!-x "$from/bin/pg_ctl" || !-e "$from/lib/polyref.so")
 {
