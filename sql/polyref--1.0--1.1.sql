@@ -9,33 +9,37 @@
 -- table, which pg_dump writes with the schema (pg_dump -s, Rails'
 -- structure.sql, Laravel's schema:dump).  When a restore creates that
 -- trigger, the ddl_command_end event trigger records the declaration in
--- config_association and config_kind.  Those tables stay authoritative in a
--- running database, and polyref rewrites every trigger's arguments after
--- each change.  The tables are no longer dumped as data: a dump carries each
--- declaration once, in its trigger, so a schema-only dump followed by a
--- data-only dump cannot duplicate one.  (Removing a table from the extension
--- also removes it from the tables whose data pg_dump writes; adding it back
--- makes it a member again, as its data is not.)
+-- config_association, config_kind and config_join_view.  Those tables stay
+-- authoritative in a running database, and polyref rewrites every trigger's
+-- arguments after each change.  The tables are no longer dumped as data: a
+-- dump carries each declaration once, in its trigger, so a schema-only dump
+-- followed by a data-only dump cannot duplicate one.  (Removing a table from
+-- the extension also removes it from the tables whose data pg_dump writes;
+-- adding it back makes it a member again, as its data is not.)
 ALTER EXTENSION polyref DROP TABLE polyref.config_association;
 ALTER EXTENSION polyref ADD TABLE polyref.config_association;
 ALTER EXTENSION polyref DROP TABLE polyref.config_kind;
 ALTER EXTENSION polyref ADD TABLE polyref.config_kind;
+ALTER EXTENSION polyref DROP TABLE polyref.config_join_view;
+ALTER EXTENSION polyref ADD TABLE polyref.config_join_view;
 
--- The event trigger now also follows CREATE TRIGGER (a restore) and ALTER
--- SCHEMA (a rename the carried declarations must follow).
+-- The event trigger now also follows CREATE TRIGGER (a restore), ALTER
+-- SCHEMA and ALTER VIEW (renames the carried declarations must follow).
 DROP EVENT TRIGGER polyref_ddl_command_end;
 CREATE EVENT TRIGGER polyref_ddl_command_end ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'ALTER SCHEMA', 'CREATE TRIGGER')
+    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'ALTER SCHEMA', 'ALTER VIEW', 'CREATE TRIGGER')
     EXECUTE FUNCTION polyref.on_ddl_command_end();
 
 -- What the triggers carry, read as a restore reads it: one row per kind (a
--- row with NULL kind for an association without kinds).  Comparing it with
+-- row with NULL kind for an association without kinds), with the
+-- association's join views (create_join_view) by OID.  Comparing it with
 -- polyref.associations and polyref.targets shows what a schema-only dump
 -- would restore.
 CREATE FUNCTION polyref.carried_declarations()
 RETURNS TABLE (source regclass, association text, type_column name, id_column name,
                on_delete text, on_update text, is_deferrable boolean, initially_deferred boolean,
-               validated boolean, created_index name, kind text, target regclass, key_column name)
+               validated boolean, created_index name, kind text, target regclass, key_column name,
+               join_views regclass[])
 AS 'MODULE_PATHNAME', 'polyref_carried_declarations' LANGUAGE C STABLE;
 
 -- ALTER EXTENSION UPDATE from 1.0: the existing declarations go into their

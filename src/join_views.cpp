@@ -11,6 +11,7 @@
  * reads.
  */
 #include "join_views.hpp"
+#include "schema_carrier.hpp"
 
 #include "arguments.hpp"
 #include "boundary.hpp"
@@ -257,9 +258,42 @@ recorded_views(Oid source, const char *name, int *count)
 	return views;
 }
 
+bool
+join_view_recorded_for(Oid view, Oid *source, char **name)
+{
+	MemoryContext caller_memory = CurrentMemoryContext;
+	spi_open();
+	Oid types[1] = { OIDOID };
+	Datum values[1] = { ObjectIdGetDatum(view) };
+	bool found =
+		query_latest(
+			"SELECT source::pg_catalog.oid, association FROM "
+			"polyref.config_join_view"
+			" WHERE join_view::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
+			1, types, values, config_owner(), 1) > 0;
+	if (found)
+	{
+		bool isnull;
+		*source = DatumGetObjectId(SPI_getbinval(
+			SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		char *association =
+			SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+		*name = MemoryContextStrdup(caller_memory, association);
+	}
+	spi_close();
+	return found;
+}
+
+/*
+ * Forgets a recorded view.  Each change to the records goes into the
+ * declaration the association's trigger carries (schema_carrier.hpp).
+ */
 static void
 forget_view(Oid view)
 {
+	Oid source;
+	char *name;
+	bool recorded = join_view_recorded_for(view, &source, &name);
 	Oid types[1] = { OIDOID };
 	Datum values[1] = { ObjectIdGetDatum(view) };
 	spi_open();
@@ -267,10 +301,12 @@ forget_view(Oid view)
 				 "join_view::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
 				 1, types, values);
 	spi_close();
+	if (recorded)
+		carry_declaration(source, name);
 }
 
-static void
-record_view(Oid view, Oid source, const char *name)
+void
+join_view_record(Oid view, Oid source, const char *name)
 {
 	Oid types[3] = { REGCLASSOID, REGCLASSOID, TEXTOID };
 	Datum values[3] = { ObjectIdGetDatum(view), ObjectIdGetDatum(source),
@@ -280,6 +316,7 @@ record_view(Oid view, Oid source, const char *name)
 				 "association) VALUES ($1, $2, $3)",
 				 3, types, values);
 	spi_close();
+	carry_declaration(source, name);
 }
 
 /*
@@ -322,7 +359,7 @@ rewrite_view(Association *a, Oid view)
 	 * new one.
 	 */
 	forget_view(view);
-	record_view(remade, a->source, a->name);
+	join_view_record(remade, a->source, a->name);
 	return remade;
 }
 
@@ -373,46 +410,8 @@ join_views_drop(Oid source, const char *name)
 void
 join_views_forget(const Oid *relids, int n)
 {
-	if (n == 0)
-		return;
-	Datum *values = (Datum *) palloc(sizeof(Datum) * n);
 	for (int i = 0; i < n; i++)
-		values[i] = ObjectIdGetDatum(relids[i]);
-	Oid types[1] = { OIDARRAYOID };
-	Datum array[1] = { make_array(values, n, OIDOID) };
-	spi_open();
-	config_write(
-		"DELETE FROM polyref.config_join_view"
-		" WHERE join_view::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1)",
-		1, types, array);
-	spi_close();
-}
-
-/* The association a recorded view belongs to, or false. */
-static bool
-view_recorded_for(Oid view, Oid *source, char **name)
-{
-	MemoryContext caller_memory = CurrentMemoryContext;
-	spi_open();
-	Oid types[1] = { OIDOID };
-	Datum values[1] = { ObjectIdGetDatum(view) };
-	bool found =
-		query_latest(
-			"SELECT source::pg_catalog.oid, association FROM "
-			"polyref.config_join_view"
-			" WHERE join_view::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
-			1, types, values, config_owner(), 1) > 0;
-	if (found)
-	{
-		bool isnull;
-		*source = DatumGetObjectId(SPI_getbinval(
-			SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		char *association =
-			SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-		*name = MemoryContextStrdup(caller_memory, association);
-	}
-	spi_close();
-	return found;
+		forget_view(relids[i]);
 }
 
 } // namespace polyref
@@ -482,7 +481,7 @@ POLYREF_FUNCTION(polyref_create_join_view)
 	Oid recorded_source;
 	char *recorded_name;
 	if (OidIsValid(existing) &&
-		view_recorded_for(existing, &recorded_source, &recorded_name) &&
+		join_view_recorded_for(existing, &recorded_source, &recorded_name) &&
 		recorded_source == source && strcmp(recorded_name, name) == 0)
 		PG_RETURN_OID(rewrite_view(a, existing));
 	if (OidIsValid(existing))
@@ -502,6 +501,6 @@ POLYREF_FUNCTION(polyref_create_join_view)
 	if (!OidIsValid(view))
 		elog(ERROR, "polyref: the join view just created is missing");
 
-	record_view(view, source, name);
+	join_view_record(view, source, name);
 	PG_RETURN_OID(view);
 }

@@ -26,4 +26,10 @@ void join_views_drop(Oid source, const char *name);
 /* Forgets the recorded join views among these dropped relations (sql_drop). */
 void join_views_forget(const Oid *relids, int n);
 
+/* The association a recorded join view belongs to, or false. */
+bool join_view_recorded_for(Oid view, Oid *source, char **name);
+
+/* Records a join view of the association (create_join_view, a restore). */
+void join_view_record(Oid view, Oid source, const char *name);
+
 } // namespace polyref

@@ -8,10 +8,12 @@
 #include "boundary.hpp"
 #include "catalog.hpp"
 #include "config.hpp"
+#include "join_views.hpp"
 #include "spi_util.hpp"
 #include "sql_names.hpp"
 #include "triggers.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace polyref {
@@ -95,12 +97,12 @@ read_trigger(Oid trigger, TriggerRow *out)
 
 /* The OIDs a query's first column returns, in the caller's memory. */
 static List *
-query_oids(const char *sql, int nargs, Oid *types, Datum *values)
+query_oids(const char *sql, int nargs, Oid *types, Datum *values, Oid role)
 {
 	MemoryContext caller_memory = CurrentMemoryContext;
 	List *oids = NIL;
 	spi_open();
-	uint64 n = query_latest(sql, nargs, types, values, GetUserId(), 0);
+	uint64 n = query_latest(sql, nargs, types, values, role, 0);
 	for (uint64 i = 0; i < n; i++)
 	{
 		bool isnull;
@@ -123,7 +125,7 @@ cloned_triggers(Oid trigger)
 	Datum values[1] = { ObjectIdGetDatum(trigger) };
 	List *children = query_oids("SELECT oid FROM pg_catalog.pg_trigger"
 								" WHERE tgparentid OPERATOR(pg_catalog.=) $1",
-								1, types, values);
+								1, types, values, GetUserId());
 	List *found = NIL;
 	ListCell *cell;
 	foreach (cell, children)
@@ -203,6 +205,19 @@ display_relation(Oid relid)
 						  : psprintf("with OID %u", relid);
 }
 
+/* The join views recorded for an association, by OID. */
+static List *
+recorded_join_views(Oid source, const char *name)
+{
+	Oid types[2] = { REGCLASSOID, TEXTOID };
+	Datum values[2] = { ObjectIdGetDatum(source), CStringGetTextDatum(name) };
+	return query_oids(
+		"SELECT join_view::pg_catalog.oid FROM polyref.config_join_view"
+		" WHERE source OPERATOR(pg_catalog.=) $1"
+		"   AND association OPERATOR(pg_catalog.=) $2 ORDER BY 1",
+		2, types, values, config_owner());
+}
+
 /* ------------------------------------------------------------------------
  * Writing: configuration -> arguments
  */
@@ -216,7 +231,9 @@ declaration_arguments(Oid source, const char *name, int *nargs)
 		return nullptr;
 	int nkinds;
 	ConfigKind *kinds = config_kinds(source, name, &nkinds);
-	char **args = (char **) palloc0(sizeof(char *) * (7 + 3 * nkinds + 1));
+	List *views = recorded_join_views(source, name);
+	char **args = (char **) palloc0(sizeof(char *) *
+									(7 + 3 * nkinds + list_length(views) + 1));
 	int n = 0;
 	args[n++] = pstrdup(format_argument);
 	args[n++] = psprintf("type_column=%s", a.type_column);
@@ -241,6 +258,21 @@ declaration_arguments(Oid source, const char *name, int *nargs)
 				get_namespace_name(get_rel_namespace(kinds[k].target)), table));
 		args[n++] = psprintf("key_column=%s", kinds[k].key_column);
 	}
+	/* The join views create_join_view made, sorted by name as the kinds are. */
+	int first_view = n;
+	ListCell *cell;
+	foreach (cell, views)
+	{
+		const char *view = get_rel_name(lfirst_oid(cell));
+		if (view != nullptr)
+			args[n++] = psprintf(
+				"join_view=%s",
+				quote_qualified_identifier(
+					get_namespace_name(get_rel_namespace(lfirst_oid(cell))),
+					view));
+	}
+	std::sort(args + first_view, args + n,
+			  [](const char *x, const char *y) { return strcmp(x, y) < 0; });
 	*nargs = n;
 	return args;
 }
@@ -276,7 +308,17 @@ carry_declarations_touching(Oid relid)
 	int n;
 	ConfigAssociation *touching = nullptr;
 	if (OidIsValid(relid))
+	{
 		touching = config_associations_touching(relid, &n);
+		/* A renamed join view: the association it belongs to. */
+		Oid source;
+		char *name;
+		if (n == 0 && join_view_recorded_for(relid, &source, &name))
+		{
+			carry_declaration(source, name);
+			return;
+		}
+	}
 	else
 	{
 		MemoryContext caller_memory = CurrentMemoryContext;
@@ -318,18 +360,20 @@ carry_after_rename(Node *parsetree)
 				carry_declarations_touching(relid);
 			return;
 		}
-		if (stmt->renameType != OBJECT_TABLE)
+		if (stmt->renameType != OBJECT_TABLE && stmt->renameType != OBJECT_VIEW)
 			return;
 	}
 	else if (!IsA(parsetree, AlterObjectSchemaStmt) ||
-			 ((AlterObjectSchemaStmt *) parsetree)->objectType != OBJECT_TABLE)
+			 (((AlterObjectSchemaStmt *) parsetree)->objectType !=
+				  OBJECT_TABLE &&
+			  ((AlterObjectSchemaStmt *) parsetree)->objectType != OBJECT_VIEW))
 		return;
 	/* The command's RangeVar holds the old name: ask what it changed. */
 	List *relids = query_oids(
 		"SELECT objid FROM pg_catalog.pg_event_trigger_ddl_commands()"
 		" WHERE classid OPERATOR(pg_catalog.=)"
 		" 'pg_catalog.pg_class'::pg_catalog.regclass",
-		0, nullptr, nullptr);
+		0, nullptr, nullptr, GetUserId());
 	ListCell *cell;
 	foreach (cell, relids)
 		carry_declarations_touching(lfirst_oid(cell));
@@ -359,6 +403,10 @@ struct Carried
 	const char *created_index; /* NULL: none */
 	CarriedKind *kinds;
 	int nkinds;
+	const char **join_view_names; /* as carried */
+	Oid *join_views;
+	int njoin_views;
+	int join_view_argno; /* of the first join_view= argument */
 };
 
 [[noreturn]] static void
@@ -441,7 +489,7 @@ parse_carried(const TriggerRow *t)
 		strncmp(t->args[i], "created_index=", strlen("created_index=")) == 0)
 		d.created_index = name_value(t, i++, "created_index");
 	d.kinds = mcxt_array0<CarriedKind>((t->nargs - i) / 3 + 1);
-	while (i < t->nargs)
+	while (i < t->nargs && strncmp(t->args[i], "kind=", strlen("kind=")) == 0)
 	{
 		CarriedKind *k = &d.kinds[d.nkinds];
 		k->argno = i + 1;
@@ -457,6 +505,11 @@ parse_carried(const TriggerRow *t)
 		d.nkinds++;
 		i += 3;
 	}
+	d.join_view_argno = i + 1;
+	d.join_view_names = mcxt_array0<const char *>(t->nargs - i + 1);
+	d.join_views = mcxt_array0<Oid>(t->nargs - i + 1);
+	for (; i < t->nargs; i++)
+		d.join_view_names[d.njoin_views++] = value_of(t, i, "join_view");
 	return d;
 }
 
@@ -476,28 +529,35 @@ carried_column(const TriggerRow *t, Oid relid, const char *column)
 	return attnum;
 }
 
-/* Looks up every kind's target by its carried name; InvalidOid for one that
- * does not exist. */
+/* A carried schema-qualified relation name's OID, or InvalidOid when there is
+ * none. */
+static Oid
+carried_relation(const TriggerRow *t, int argno, const char *what,
+				 const char *text)
+{
+	char *copy = pstrdup(text);
+	List *parts = NIL;
+	if (!SplitIdentifierString(copy, '.', &parts) || list_length(parts) != 2)
+		malformed(
+			t, argno,
+			psprintf("%s \"%s\" is not a schema-qualified name.", what, text));
+	Oid schema = get_namespace_oid((const char *) linitial(parts), true);
+	return OidIsValid(schema)
+			   ? get_relname_relid((const char *) lsecond(parts), schema)
+			   : InvalidOid;
+}
+
+/* Looks up every table and view the declaration names by its carried name. */
 static void
-find_carried_targets(Carried *d)
+find_carried_relations(Carried *d)
 {
 	for (int i = 0; i < d->nkinds; i++)
-	{
-		CarriedKind *k = &d->kinds[i];
-		char *copy = pstrdup(k->target_name);
-		List *parts = NIL;
-		if (!SplitIdentifierString(copy, '.', &parts) ||
-			list_length(parts) != 2)
-			malformed(
-				d->trigger, k->argno + 1,
-				psprintf("target \"%s\" is not a schema-qualified table name.",
-						 k->target_name));
-		Oid schema = get_namespace_oid((const char *) linitial(parts), true);
-		k->target =
-			OidIsValid(schema)
-				? get_relname_relid((const char *) lsecond(parts), schema)
-				: InvalidOid;
-	}
+		d->kinds[i].target =
+			carried_relation(d->trigger, d->kinds[i].argno + 1, "target",
+							 d->kinds[i].target_name);
+	for (int i = 0; i < d->njoin_views; i++)
+		d->join_views[i] = carried_relation(d->trigger, d->join_view_argno + i,
+											"join_view", d->join_view_names[i]);
 }
 
 /*
@@ -519,7 +579,7 @@ resolve_carried(Carried *d)
 	carried_column(t, t->relid, d->id_column);
 	Oid kind_type = getBaseType(get_atttype(t->relid, type_attnum));
 	classify_kind_column(kind_type, d->type_column, t->relid);
-	find_carried_targets(d);
+	find_carried_relations(d);
 	for (int i = 0; i < d->nkinds; i++)
 	{
 		CarriedKind *k = &d->kinds[i];
@@ -556,6 +616,26 @@ resolve_carried(Carried *d)
 							 k->kind, format_type_be(kind_type)));
 			ReleaseSysCache(label);
 		}
+	}
+	for (int i = 0; i < d->njoin_views; i++)
+	{
+		if (!OidIsValid(d->join_views[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("relation \"%s\" does not exist",
+							d->join_view_names[i]),
+					 errdetail("Trigger \"%s\" on table \"%s\" carries "
+							   "association \"%s\", whose join view it is.",
+							   t->name, display_relation(t->relid), t->name),
+					 errhint("Restore the view before the trigger, or remove "
+							 "it from the dump.")));
+		if (get_rel_relkind(d->join_views[i]) != RELKIND_VIEW)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("\"%s\" is not a view", d->join_view_names[i]),
+					 errdetail("Trigger \"%s\" on table \"%s\" carries "
+							   "it as a join view of association \"%s\".",
+							   t->name, display_relation(t->relid), t->name)));
 	}
 }
 
@@ -602,6 +682,26 @@ record_carried(const Carried *d)
 		config_insert_kind(t->relid, t->name, d->kinds[i].kind,
 						   d->kinds[i].target, d->kinds[i].key_column);
 	spi_close();
+	for (int i = 0; i < d->njoin_views; i++)
+	{
+		Oid source;
+		char *name;
+		if (join_view_recorded_for(d->join_views[i], &source, &name))
+		{
+			if (source == t->relid && strcmp(name, t->name) == 0)
+				continue;
+			ereport(
+				ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("view \"%s\" is already the join view of association "
+						"\"%s\" on table \"%s\"",
+						d->join_view_names[i], name, display_relation(source)),
+				 errdetail("Trigger \"%s\" on table \"%s\" carries it for "
+						   "association \"%s\".",
+						   t->name, display_relation(t->relid), t->name)));
+		}
+		join_view_record(d->join_views[i], t->relid, t->name);
+	}
 }
 
 void
@@ -672,7 +772,7 @@ POLYREF_FUNCTION(polyref_carried_declarations)
 								"   AND tgnargs OPERATOR(pg_catalog.>) 0"
 								"   AND tgparentid OPERATOR(pg_catalog.=) 0"
 								" ORDER BY tgrelid, tgname COLLATE \"C\"",
-								1, types, values);
+								1, types, values, GetUserId());
 	InitMaterializedSRF(fcinfo, 0);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ListCell *cell;
@@ -684,11 +784,18 @@ POLYREF_FUNCTION(polyref_carried_declarations)
 		/* As read, without the restore's checks: a target that has gone shows
 		 * as NULL. */
 		Carried d = parse_carried(&t);
-		find_carried_targets(&d);
+		find_carried_relations(&d);
+		/* Its join views, by OID (those that exist). */
+		Datum *views = mcxt_array0<Datum>(d.njoin_views + 1);
+		int nviews = 0;
+		for (int v = 0; v < d.njoin_views; v++)
+			if (OidIsValid(d.join_views[v]))
+				views[nviews++] = ObjectIdGetDatum(d.join_views[v]);
+		std::sort(views, views + nviews);
 		for (int k = 0; k < Max(d.nkinds, 1); k++)
 		{
 			bool has_kind = d.nkinds > 0;
-			Datum values[13] = {
+			Datum values[14] = {
 				ObjectIdGetDatum(t.relid),
 				CStringGetTextDatum(t.name),
 				DirectFunctionCall1(namein, CStringGetDatum(d.type_column)),
@@ -706,8 +813,10 @@ POLYREF_FUNCTION(polyref_carried_declarations)
 				has_kind ? DirectFunctionCall1(
 							   namein, CStringGetDatum(d.kinds[k].key_column))
 						 : (Datum) 0,
+				nviews > 0 ? make_array(views, nviews, REGCLASSOID) : (Datum) 0,
 			};
-			bool nulls[13] = {};
+			bool nulls[14] = {};
+			nulls[13] = nviews == 0;
 			nulls[9] = d.created_index == nullptr;
 			nulls[10] = nulls[11] = nulls[12] = !has_kind;
 			nulls[11] = nulls[11] || !OidIsValid(d.kinds[k].target);

@@ -22,7 +22,9 @@ SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 CREATE VIEW config_rows AS
 SELECT a.source, a.association, a.type_column, a.id_column, a.on_delete, a.on_update,
        a.is_deferrable, a.initially_deferred, a.validated, a.created_index,
-       k.kind, k.target, k.key_column
+       k.kind, k.target, k.key_column,
+       (SELECT array_agg(j.join_view ORDER BY j.join_view::oid) FROM polyref.config_join_view j
+         WHERE j.source = a.source AND j.association = a.association) AS join_views
   FROM polyref.config_association a
   LEFT JOIN polyref.config_kind k ON k.source = a.source AND k.association = a.association
  WHERE a.source IN (SELECT oid FROM carrier_tables);
@@ -99,6 +101,19 @@ SELECT * FROM drift;
 ALTER TABLE comments RENAME TO remarks;
 SELECT * FROM drift;
 SELECT * FROM carried('remarks', 'commentable');
+-- Join views: made, renamed, moved, dropped.
+SELECT polyref.create_join_view('remarks', 'commentable');
+SELECT * FROM drift;
+SELECT join_views FROM carried_rows WHERE association = 'commentable' LIMIT 1;
+ALTER VIEW remarks_commentable RENAME TO "Remarks View";
+SELECT * FROM drift;
+ALTER VIEW "Remarks View" SET SCHEMA "carrier Targets";
+SELECT * FROM drift;
+SELECT * FROM carried('remarks', 'commentable') WHERE carried LIKE 'join_view=%';
+DROP VIEW "carrier Targets"."Remarks View";
+SELECT * FROM drift;
+SELECT polyref.create_join_view('remarks', 'commentable', 'carrier.remarks_joined');
+SELECT * FROM drift;
 -- DROP ... CASCADE of a target removes its kind, on both sides.
 DROP TABLE carrier."Photo Albums" CASCADE;
 SELECT * FROM drift;

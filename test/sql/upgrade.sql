@@ -49,8 +49,7 @@ SELECT default_version FROM pg_available_extensions WHERE name = 'polyref';
 
 -- 1.0 -> 1.1 with declarations in place: ALTER EXTENSION UPDATE writes each
 -- declaration into its trigger (what a schema-only dump then carries), and
--- the configuration tables stop being dumped as data (the join views' record
--- still is).
+-- the configuration tables stop being dumped as data.
 CREATE EXTENSION polyref VERSION '1.0';
 CREATE SCHEMA upgrade;
 CREATE TABLE upgrade.posts (id bigint PRIMARY KEY);
