@@ -42,11 +42,17 @@ trap 'exit 143' TERM
 
 mount_into() {               # mount_into ROOT: what a server needs inside
     local root=$1
-    mount -t proc proc "$root/proc" && mounted+=("$root/proc")
-    mount --bind /dev "$root/dev" && mounted+=("$root/dev")
-    mount -t devpts -o newinstance devpts "$root/dev/pts" && mounted+=("$root/dev/pts")
+    mount -t proc proc "$root/proc" || return 1
+    mounted+=("$root/proc")
+    mount --bind /dev "$root/dev" || return 1
+    mounted+=("$root/dev")
+    # What is mounted below the chroot's /dev must not show up in the host's.
+    mount --make-rslave "$root/dev" || return 1
+    mount -t devpts -o newinstance devpts "$root/dev/pts" || return 1
+    mounted+=("$root/dev/pts")
     mkdir -p "$root/dev/shm"
-    mount -t tmpfs -o mode=1777 shm "$root/dev/shm" && mounted+=("$root/dev/shm")
+    mount -t tmpfs -o mode=1777 shm "$root/dev/shm" || return 1
+    mounted+=("$root/dev/shm")
 }
 
 total_passed=0
@@ -69,7 +75,12 @@ for major in "${majors[@]}"; do
         (cd "$repo" && tar --null -T "$files" -cf - 2>/dev/null) |
             tar -C "$root/build/$dir" -xf -
     done
-    mount_into "$root"
+    if ! mount_into "$root"; then
+        unmount_all
+        summary+=("PostgreSQL $major: the chroot's /proc and /dev could not be mounted")
+        total_failed=$((total_failed + 1))
+        continue
+    fi
     log=$root/build/make-$target.log
     set +e
     in_root() {
