@@ -24,10 +24,12 @@ ALTER EXTENSION polyref DROP TABLE polyref.config_join_view;
 ALTER EXTENSION polyref ADD TABLE polyref.config_join_view;
 
 -- The event trigger now also follows CREATE TRIGGER (a restore), ALTER
--- SCHEMA and ALTER VIEW (renames the carried declarations must follow).
+-- SCHEMA, ALTER VIEW and ALTER INDEX (renames the carried declarations must
+-- follow).
 DROP EVENT TRIGGER polyref_ddl_command_end;
 CREATE EVENT TRIGGER polyref_ddl_command_end ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'ALTER SCHEMA', 'ALTER VIEW', 'CREATE TRIGGER')
+    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'ALTER SCHEMA', 'ALTER VIEW', 'ALTER INDEX',
+                 'CREATE TRIGGER')
     EXECUTE FUNCTION polyref.on_ddl_command_end();
 
 -- What the triggers carry, read as a restore reads it: one row per kind (a

@@ -342,6 +342,49 @@ carry_declarations_touching(Oid relid)
 		carry_declaration(touching[i].source, touching[i].name);
 }
 
+/* The relations the event's command changed (its RangeVar may hold an old
+ * name). */
+static List *
+commanded_relations()
+{
+	return query_oids(
+		"SELECT objid FROM pg_catalog.pg_event_trigger_ddl_commands()"
+		" WHERE classid OPERATOR(pg_catalog.=)"
+		" 'pg_catalog.pg_class'::pg_catalog.regclass",
+		0, nullptr, nullptr, GetUserId());
+}
+
+/* ALTER INDEX ... RENAME of the index declare made: the configuration keeps its
+ * name. */
+static void
+follow_index_rename(RenameStmt *stmt)
+{
+	List *indexes = commanded_relations();
+	ListCell *cell;
+	foreach (cell, indexes)
+	{
+		Oid table = IndexGetRelation(lfirst_oid(cell), true);
+		if (!OidIsValid(table))
+			continue;
+		Oid types[3] = { OIDOID, NAMEOID, NAMEOID };
+		Datum values[3] = {
+			ObjectIdGetDatum(table),
+			DirectFunctionCall1(namein,
+								CStringGetDatum(stmt->relation->relname)),
+			DirectFunctionCall1(namein, CStringGetDatum(stmt->newname))
+		};
+		spi_open();
+		uint64 renamed = config_write(
+			"UPDATE polyref.config_association SET created_index = $3"
+			" WHERE source::pg_catalog.oid OPERATOR(pg_catalog.=) $1"
+			"   AND created_index OPERATOR(pg_catalog.=) $2",
+			3, types, values);
+		spi_close();
+		if (renamed > 0)
+			carry_declarations_touching(table);
+	}
+}
+
 void
 carry_after_rename(Node *parsetree)
 {
@@ -351,6 +394,11 @@ carry_after_rename(Node *parsetree)
 		if (stmt->renameType == OBJECT_SCHEMA)
 		{
 			carry_declarations_touching(InvalidOid);
+			return;
+		}
+		if (stmt->renameType == OBJECT_INDEX)
+		{
+			follow_index_rename(stmt);
 			return;
 		}
 		if (stmt->renameType == OBJECT_COLUMN)
@@ -369,11 +417,7 @@ carry_after_rename(Node *parsetree)
 			  ((AlterObjectSchemaStmt *) parsetree)->objectType != OBJECT_VIEW))
 		return;
 	/* The command's RangeVar holds the old name: ask what it changed. */
-	List *relids = query_oids(
-		"SELECT objid FROM pg_catalog.pg_event_trigger_ddl_commands()"
-		" WHERE classid OPERATOR(pg_catalog.=)"
-		" 'pg_catalog.pg_class'::pg_catalog.regclass",
-		0, nullptr, nullptr, GetUserId());
+	List *relids = commanded_relations();
 	ListCell *cell;
 	foreach (cell, relids)
 		carry_declarations_touching(lfirst_oid(cell));

@@ -100,6 +100,10 @@ ALTER TABLE carrier."Photo Albums" RENAME COLUMN id TO legacy_id;
 SELECT * FROM drift;
 ALTER TABLE comments RENAME TO remarks;
 SELECT * FROM drift;
+-- The index declare made, renamed: undeclare still finds it, a dump carries its name.
+ALTER INDEX comments_commentable_type_commentable_id_idx RENAME TO remarks_subject_idx;
+SELECT * FROM drift;
+SELECT created_index FROM polyref.config_association WHERE source = 'remarks'::regclass;
 SELECT * FROM carried('remarks', 'commentable');
 -- Join views: made, renamed, moved, dropped.
 SELECT polyref.create_join_view('remarks', 'commentable');
