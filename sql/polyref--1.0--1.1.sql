@@ -4,6 +4,53 @@
 \echo Use "ALTER EXTENSION polyref UPDATE TO '1.1'" to load this file. \quit
 
 -- ---------------------------------------------------------------------------
+-- match_type (SPEC, What is enforced): 'full', the 1.0 rule and still the
+-- default, or 'simple', a native foreign key's default, under which a row
+-- whose kind or id is NULL is not checked at all.
+
+ALTER TABLE polyref.config_association
+    ADD COLUMN match_type text NOT NULL DEFAULT 'full'
+        CHECK (match_type IN ('full', 'simple'));
+
+-- declare gains its last parameter; the old signature goes, so that a call
+-- by position or by name finds exactly one function.
+DROP FUNCTION polyref.declare(regclass, text, regclass[], text[], name, name,
+                              text, text, boolean, boolean, boolean, boolean);
+CREATE FUNCTION polyref.declare(
+    source             regclass,
+    name               text,
+    targets            regclass[] DEFAULT NULL,
+    kinds              text[]     DEFAULT NULL,
+    type_column        name       DEFAULT NULL,
+    id_column          name       DEFAULT NULL,
+    on_delete          text       DEFAULT 'no action',
+    on_update          text       DEFAULT 'no action',
+    is_deferrable      boolean    DEFAULT true,
+    initially_deferred boolean    DEFAULT true,
+    validate           boolean    DEFAULT true,
+    create_index       boolean    DEFAULT true,
+    match_type         text       DEFAULT 'full')
+RETURNS void AS 'MODULE_PATHNAME', 'polyref_declare' LANGUAGE C;
+
+-- The catalog view shows it, after the columns 1.0 had.
+CREATE OR REPLACE VIEW polyref.associations AS
+SELECT a.source,
+       a.association,
+       a.type_column,
+       a.id_column,
+       a.on_delete,
+       a.on_update,
+       a.is_deferrable,
+       a.initially_deferred,
+       a.validated,
+       coalesce((SELECT pg_catalog.array_agg(k.kind ORDER BY k.kind COLLATE "C")
+                   FROM polyref.config_kind k
+                  WHERE k.source = a.source AND k.association = a.association),
+                '{}') AS kinds,
+       a.match_type
+  FROM polyref.config_association a;
+
+-- ---------------------------------------------------------------------------
 -- Declarations are schema (src/schema_carrier.cpp).  Each association's
 -- declaration rides in the arguments of its constraint trigger on the source
 -- table, which pg_dump writes with the schema (pg_dump -s, Rails'
@@ -24,12 +71,10 @@ ALTER EXTENSION polyref DROP TABLE polyref.config_join_view;
 ALTER EXTENSION polyref ADD TABLE polyref.config_join_view;
 
 -- The event trigger now also follows CREATE TRIGGER (a restore), ALTER
--- SCHEMA, ALTER VIEW and ALTER INDEX (renames the carried declarations must
--- follow).
+-- SCHEMA and ALTER VIEW (renames the carried declarations must follow).
 DROP EVENT TRIGGER polyref_ddl_command_end;
 CREATE EVENT TRIGGER polyref_ddl_command_end ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'ALTER SCHEMA', 'ALTER VIEW', 'ALTER INDEX',
-                 'CREATE TRIGGER')
+    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'ALTER SCHEMA', 'ALTER VIEW', 'CREATE TRIGGER')
     EXECUTE FUNCTION polyref.on_ddl_command_end();
 
 -- What the triggers carry, read as a restore reads it: one row per kind (a
@@ -41,7 +86,7 @@ CREATE FUNCTION polyref.carried_declarations()
 RETURNS TABLE (source regclass, association text, type_column name, id_column name,
                on_delete text, on_update text, is_deferrable boolean, initially_deferred boolean,
                validated boolean, created_index name, kind text, target regclass, key_column name,
-               join_views regclass[])
+               join_views regclass[], match_type text)
 AS 'MODULE_PATHNAME', 'polyref_carried_declarations' LANGUAGE C STABLE;
 
 -- ALTER EXTENSION UPDATE from 1.0: the existing declarations go into their

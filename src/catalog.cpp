@@ -4,6 +4,8 @@
  */
 #include "catalog.hpp"
 
+#include "config.hpp"
+
 #include "arguments.hpp"
 
 #include "probe.hpp"
@@ -289,21 +291,33 @@ struct ConfigRow
 	char *kind; /* NULL: an association without kinds yet */
 	Oid target;
 	char *key_column;
+	bool match_simple;
 };
 
-static const char *const config_query =
-	"SELECT a.source::pg_catalog.oid, a.association, "
-	"a.type_column::pg_catalog.text,"
-	"       a.id_column::pg_catalog.text, a.on_delete, a.on_update, "
-	"a.is_deferrable,"
-	"       a.initially_deferred, a.validated, k.kind, "
-	"k.target::pg_catalog.oid,"
-	"       k.key_column::pg_catalog.text"
-	"  FROM polyref.config_association a"
-	"  LEFT JOIN polyref.config_kind k"
-	"    ON k.source OPERATOR(pg_catalog.=) a.source"
-	"   AND k.association OPERATOR(pg_catalog.=) a.association"
-	" ORDER BY 1, 2, 11, 12";
+/*
+ * The configuration, one row per kind.  match_type came with release 1.1:
+ * until ALTER EXTENSION polyref UPDATE adds the column, the library of 1.1
+ * reads 1.0's tables, whose associations are all MATCH FULL.
+ */
+static char *
+config_query()
+{
+	return psprintf(
+		"SELECT a.source::pg_catalog.oid, a.association, "
+		"a.type_column::pg_catalog.text,"
+		"       a.id_column::pg_catalog.text, a.on_delete, a.on_update, "
+		"a.is_deferrable,"
+		"       a.initially_deferred, a.validated, k.kind, "
+		"k.target::pg_catalog.oid,"
+		"       k.key_column::pg_catalog.text, %s"
+		"  FROM polyref.config_association a"
+		"  LEFT JOIN polyref.config_kind k"
+		"    ON k.source OPERATOR(pg_catalog.=) a.source"
+		"   AND k.association OPERATOR(pg_catalog.=) a.association"
+		" ORDER BY 1, 2, 11, 12",
+		config_has_match_type() ? "a.match_type OPERATOR(pg_catalog.=) 'simple'"
+								: "false");
+}
 
 /*
  * Reads the configuration with the latest snapshot, as the configuration's
@@ -315,7 +329,7 @@ read_config(int *nrows, MemoryContext memory)
 	spi_open();
 	Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
 	Oid owner = config_owner();
-	SPIPlanPtr plan = prepare_as(config_query, 0, NULL, owner);
+	SPIPlanPtr plan = prepare_as(config_query(), 0, NULL, owner);
 	execute_as(owner, plan, NULL, NULL, snapshot, InvalidSnapshot, true, false,
 			   0, "reading the configuration");
 	UnregisterSnapshot(snapshot);
@@ -343,6 +357,8 @@ read_config(int *nrows, MemoryContext memory)
 		Datum target = SPI_getbinval(tuple, desc, 11, &isnull);
 		row->target = isnull ? InvalidOid : DatumGetObjectId(target);
 		row->key_column = SPI_getvalue(tuple, desc, 12);
+		row->match_simple =
+			DatumGetBool(SPI_getbinval(tuple, desc, 13, &isnull));
 	}
 	MemoryContextSwitchTo(spi_memory);
 	*nrows = (int) SPI_processed;
@@ -411,6 +427,7 @@ build_association(const ConfigRow *row)
 			 row->association);
 	a->is_deferrable = row->is_deferrable;
 	a->initially_deferred = row->initially_deferred;
+	a->match_simple = row->match_simple;
 	a->validated = row->validated;
 	return a;
 }

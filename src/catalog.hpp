@@ -155,6 +155,11 @@ struct Association
 	Action on_update;
 	bool is_deferrable;
 	bool initially_deferred;
+	/*
+	 * MATCH SIMPLE: a row whose kind or id is NULL is not checked (MATCH
+	 * FULL, the default, refuses one NULL without the other).
+	 */
+	bool match_simple;
 	bool validated;
 
 	/* Sorted by label bytes, for binary search from the source check. */

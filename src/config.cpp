@@ -84,9 +84,9 @@ config_write(const char *sql, int nargs, Oid *types, Datum *values,
 void
 config_insert_association(const ConfigAssociation *a)
 {
-	Oid types[10] = { REGCLASSOID, TEXTOID, NAMEOID, NAMEOID, TEXTOID,
-					  TEXTOID,     BOOLOID, BOOLOID, BOOLOID, NAMEOID };
-	Datum values[10] = {
+	Oid types[11] = { REGCLASSOID, TEXTOID, NAMEOID, NAMEOID, TEXTOID, TEXTOID,
+					  BOOLOID,     BOOLOID, BOOLOID, NAMEOID, TEXTOID };
+	Datum values[11] = {
 		ObjectIdGetDatum(a->source),
 		CStringGetTextDatum(a->name),
 		DirectFunctionCall1(namein, CStringGetDatum(a->type_column)),
@@ -98,16 +98,35 @@ config_insert_association(const ConfigAssociation *a)
 		BoolGetDatum(a->validated),
 		a->created_index
 			? DirectFunctionCall1(namein, CStringGetDatum(a->created_index))
-			: (Datum) 0
+			: (Datum) 0,
+		CStringGetTextDatum(a->match_simple ? "simple" : "full")
 	};
-	char nulls[11] = "          ";
+	char nulls[12] = "           ";
 	if (a->created_index == nullptr)
 		nulls[9] = 'n';
+	/*
+	 * 1.0's tables (the library of 1.1 before ALTER EXTENSION UPDATE) have no
+	 * match_type, and everything declared there is MATCH FULL.
+	 */
+	if (!config_has_match_type())
+	{
+		if (a->match_simple)
+			ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+							errmsg("match_type 'simple' needs polyref 1.1"),
+							errhint("Run ALTER EXTENSION polyref UPDATE.")));
+		config_write("INSERT INTO polyref.config_association (source, "
+					 "association, type_column, id_column, on_delete, "
+					 "on_update, is_deferrable, initially_deferred, validated, "
+					 "created_index)"
+					 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+					 10, types, values, nulls);
+		return;
+	}
 	config_write("INSERT INTO polyref.config_association (source, association, "
 				 "type_column, id_column, on_delete, on_update, is_deferrable, "
-				 "initially_deferred, validated, created_index)"
-				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-				 10, types, values, nulls);
+				 "initially_deferred, validated, created_index, match_type)"
+				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+				 11, types, values, nulls);
 }
 
 void
@@ -146,11 +165,24 @@ config_delete_association(Oid source, const char *name)
 	spi_close();
 }
 
-static const char *const association_columns =
-	"source::pg_catalog.oid, association, type_column::pg_catalog.text, "
-	"id_column::pg_catalog.text,"
-	" on_delete, on_update, is_deferrable, initially_deferred, validated, "
-	"created_index::pg_catalog.text";
+bool
+config_has_match_type()
+{
+	return get_attnum(config_association_relid(), "match_type") !=
+		   InvalidAttrNumber;
+}
+
+/* The columns read_association reads, in its order. */
+static const char *
+association_columns()
+{
+	return psprintf(
+		"source::pg_catalog.oid, association, type_column::pg_catalog.text, "
+		"id_column::pg_catalog.text, on_delete, on_update, is_deferrable, "
+		"initially_deferred, validated, created_index::pg_catalog.text, %s",
+		config_has_match_type() ? "match_type OPERATOR(pg_catalog.=) 'simple'"
+								: "false");
+}
 
 /*
  * Copies row i of SPI_tuptable (selected with association_columns) into the
@@ -174,6 +206,7 @@ read_association(uint64 i, ConfigAssociation *out, MemoryContext memory)
 		DatumGetBool(SPI_getbinval(tuple, desc, 8, &isnull));
 	out->validated = DatumGetBool(SPI_getbinval(tuple, desc, 9, &isnull));
 	out->created_index = SPI_getvalue(tuple, desc, 10);
+	out->match_simple = DatumGetBool(SPI_getbinval(tuple, desc, 11, &isnull));
 	out->targets_relid = false;
 	MemoryContextSwitchTo(spi_memory);
 }
@@ -187,7 +220,7 @@ config_find_association(Oid source, const char *name, ConfigAssociation *out,
 	char *sql = psprintf("SELECT %s FROM polyref.config_association"
 						 " WHERE source OPERATOR(pg_catalog.=) $1 AND "
 						 "association OPERATOR(pg_catalog.=) $2%s",
-						 association_columns, lock ? " FOR UPDATE" : "");
+						 association_columns(), lock ? " FOR UPDATE" : "");
 	Oid types[2] = { REGCLASSOID, TEXTOID };
 	Datum values[2] = { ObjectIdGetDatum(source), CStringGetTextDatum(name) };
 	bool found = query_latest(sql, 2, types, values, config_owner(), 0) > 0;
@@ -265,7 +298,7 @@ config_all_associations(int *count)
 	spi_open();
 	uint64 n =
 		query_latest(psprintf("SELECT %s FROM polyref.config_association",
-							  association_columns),
+							  association_columns()),
 					 0, nullptr, nullptr, config_owner(), 0);
 	ConfigAssociation *all =
 		mcxt_array0<ConfigAssociation>(n + 1, caller_memory);
@@ -290,7 +323,7 @@ config_associations_touching(Oid relid, int *count)
 		"                  AND k.target OPERATOR(pg_catalog.=) $1)) t (targets)"
 		" WHERE a.source OPERATOR(pg_catalog.=) $1 OR t.targets"
 		" ORDER BY a.association COLLATE \"C\", a.source",
-		association_columns);
+		association_columns());
 	Oid types[1] = { REGCLASSOID };
 	Datum values[1] = { ObjectIdGetDatum(relid) };
 	uint64 n = query_latest(sql, 1, types, values, config_owner(), 0);

@@ -24,6 +24,7 @@ struct ConfigAssociation
 	bool initially_deferred;
 	bool validated;
 	char *created_index; /* NULL when declare made none */
+	bool match_simple;   /* match_type 'simple' (see catalog.hpp) */
 	/*
 	 * From config_associations_touching: whether a kind of the association
 	 * points at the table asked about (false from the other readers).
@@ -78,6 +79,13 @@ void config_delete_association(Oid source, const char *name);
 void config_insert_association(const ConfigAssociation *a);
 void config_insert_kind(Oid source, const char *name, const char *kind,
 						Oid target, const char *key_column);
+
+/*
+ * Whether the configuration has release 1.1's match_type column: the library
+ * of 1.1 also runs on 1.0's tables, until ALTER EXTENSION polyref UPDATE
+ * adds it, and reads every association there as MATCH FULL.
+ */
+bool config_has_match_type();
 
 /*
  * Runs a write as the configuration's owner; returns the rows it changed.

@@ -302,7 +302,8 @@ struct KindFound
 	char *kind;
 	Oid target;
 	int64 rows;
-	int64 orphans;
+	int64 null_ids; /* rows of the kind whose id is NULL */
+	int64 orphans;  /* rows that would dangle (NULL ids never do: see below) */
 };
 
 /* The kinds in the data, with their targets and counts. */
@@ -335,9 +336,18 @@ read_kinds(const ColumnPair *pair, int *count)
 		k->target = find_target(k->kind, pair->source);
 		k->rows = count_query(
 			psprintf("SELECT pg_catalog.count(*) %s", of_kind), k->kind);
+		/*
+		 * A kind stored with a NULL id (GitLab's notes on commits) makes the
+		 * proposal MATCH SIMPLE, which checks no such row: so they are no
+		 * orphans, whether the kind names a table or not.
+		 */
+		k->null_ids = count_query(
+			psprintf("SELECT pg_catalog.count(*) %s AND x.%s IS NULL", of_kind,
+					 id_column),
+			k->kind);
 		if (!OidIsValid(k->target))
 		{
-			k->orphans = k->rows;
+			k->orphans = k->rows - k->null_ids;
 			continue;
 		}
 		/*
@@ -358,7 +368,10 @@ read_kinds(const ColumnPair *pair, int *count)
 	return kinds;
 }
 
-/* The polyref.declare(...) call for the kinds that found a table. */
+/*
+ * The polyref.declare(...) call for the kinds that found a table; MATCH
+ * SIMPLE when some kind is stored with a NULL id.
+ */
 static char *
 declaration(const ColumnPair *pair, const KindFound *kinds, int n)
 {
@@ -366,10 +379,12 @@ declaration(const ColumnPair *pair, const KindFound *kinds, int n)
 	initStringInfo(&targets);
 	initStringInfo(&labels);
 	bool orphans = false;
+	bool null_ids = false;
 	int mapped = 0;
 	for (int i = 0; i < n; i++)
 	{
 		orphans |= kinds[i].orphans > 0;
+		null_ids |= kinds[i].null_ids > 0;
 		if (!OidIsValid(kinds[i].target))
 			continue;
 		appendStringInfo(
@@ -398,6 +413,8 @@ declaration(const ColumnPair *pair, const KindFound *kinds, int n)
 						 quote_literal_cstr(pair->id_column));
 	if (orphans)
 		appendStringInfoString(&call, ", validate => false");
+	if (null_ids)
+		appendStringInfoString(&call, ", match_type => 'simple'");
 	appendStringInfoString(&call, ");");
 	return call.data;
 }

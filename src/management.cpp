@@ -69,6 +69,31 @@ action_argument(FunctionCallInfo fcinfo, int argno, const char *argname)
 }
 
 /*
+ * match_type: true for 'simple', false for 'full' (and for a call through
+ * release 1.0's declare, which has no such parameter).  'partial' is refused
+ * as natively: PostgreSQL does not implement MATCH PARTIAL either.
+ */
+static bool
+match_simple_argument(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_NARGS() <= argno)
+		return false;
+	require_argument(fcinfo, argno, "match_type");
+	char *text = text_argument(fcinfo, argno);
+	if (strcmp(text, "full") == 0)
+		return false;
+	if (strcmp(text, "simple") == 0)
+		return true;
+	if (strcmp(text, "partial") == 0)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("MATCH PARTIAL not yet implemented")));
+	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("invalid match_type \"%s\"", text),
+					errhint("Use 'full' or 'simple'.")));
+	pg_unreachable();
+}
+
+/*
  * A one-dimensional array argument without NULL elements, or n = -1 for a NULL
  * argument.
  */
@@ -427,6 +452,7 @@ POLYREF_FUNCTION(polyref_declare)
 	bool initially_deferred = PG_GETARG_BOOL(9);
 	bool validate = PG_GETARG_BOOL(10);
 	bool create_index = PG_GETARG_BOOL(11);
+	bool match_simple = match_simple_argument(fcinfo, 12);
 	if (initially_deferred && !is_deferrable)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("an association declared initially_deferred "
@@ -446,6 +472,7 @@ POLYREF_FUNCTION(polyref_declare)
 	a.is_deferrable = is_deferrable;
 	a.initially_deferred = initially_deferred;
 	a.validated = validate;
+	a.match_simple = match_simple;
 	/*
 	 * Rights on every target first, so that a refusal names what is missing and
 	 * creates nothing.

@@ -233,7 +233,7 @@ declaration_arguments(Oid source, const char *name, int *nargs)
 	ConfigKind *kinds = config_kinds(source, name, &nkinds);
 	List *views = recorded_join_views(source, name);
 	char **args = (char **) palloc0(sizeof(char *) *
-									(7 + 3 * nkinds + list_length(views) + 1));
+									(8 + 3 * nkinds + list_length(views) + 1));
 	int n = 0;
 	args[n++] = pstrdup(format_argument);
 	args[n++] = psprintf("type_column=%s", a.type_column);
@@ -243,6 +243,10 @@ declaration_arguments(Oid source, const char *name, int *nargs)
 	args[n++] = psprintf("validated=%s", a.validated ? "true" : "false");
 	if (a.created_index != nullptr)
 		args[n++] = psprintf("created_index=%s", a.created_index);
+	/* Only when not the default, so that MATCH FULL reads as before 1.1's
+	 * match_type. */
+	if (a.match_simple)
+		args[n++] = pstrdup("match_type=simple");
 	/* Kinds sorted by label (config_kinds), so that the same declaration always
 	 * reads the same. */
 	for (int k = 0; k < nkinds; k++)
@@ -342,49 +346,6 @@ carry_declarations_touching(Oid relid)
 		carry_declaration(touching[i].source, touching[i].name);
 }
 
-/* The relations the event's command changed (its RangeVar may hold an old
- * name). */
-static List *
-commanded_relations()
-{
-	return query_oids(
-		"SELECT objid FROM pg_catalog.pg_event_trigger_ddl_commands()"
-		" WHERE classid OPERATOR(pg_catalog.=)"
-		" 'pg_catalog.pg_class'::pg_catalog.regclass",
-		0, nullptr, nullptr, GetUserId());
-}
-
-/* ALTER INDEX ... RENAME of the index declare made: the configuration keeps its
- * name. */
-static void
-follow_index_rename(RenameStmt *stmt)
-{
-	List *indexes = commanded_relations();
-	ListCell *cell;
-	foreach (cell, indexes)
-	{
-		Oid table = IndexGetRelation(lfirst_oid(cell), true);
-		if (!OidIsValid(table))
-			continue;
-		Oid types[3] = { OIDOID, NAMEOID, NAMEOID };
-		Datum values[3] = {
-			ObjectIdGetDatum(table),
-			DirectFunctionCall1(namein,
-								CStringGetDatum(stmt->relation->relname)),
-			DirectFunctionCall1(namein, CStringGetDatum(stmt->newname))
-		};
-		spi_open();
-		uint64 renamed = config_write(
-			"UPDATE polyref.config_association SET created_index = $3"
-			" WHERE source::pg_catalog.oid OPERATOR(pg_catalog.=) $1"
-			"   AND created_index OPERATOR(pg_catalog.=) $2",
-			3, types, values);
-		spi_close();
-		if (renamed > 0)
-			carry_declarations_touching(table);
-	}
-}
-
 void
 carry_after_rename(Node *parsetree)
 {
@@ -394,11 +355,6 @@ carry_after_rename(Node *parsetree)
 		if (stmt->renameType == OBJECT_SCHEMA)
 		{
 			carry_declarations_touching(InvalidOid);
-			return;
-		}
-		if (stmt->renameType == OBJECT_INDEX)
-		{
-			follow_index_rename(stmt);
 			return;
 		}
 		if (stmt->renameType == OBJECT_COLUMN)
@@ -417,7 +373,11 @@ carry_after_rename(Node *parsetree)
 			  ((AlterObjectSchemaStmt *) parsetree)->objectType != OBJECT_VIEW))
 		return;
 	/* The command's RangeVar holds the old name: ask what it changed. */
-	List *relids = commanded_relations();
+	List *relids = query_oids(
+		"SELECT objid FROM pg_catalog.pg_event_trigger_ddl_commands()"
+		" WHERE classid OPERATOR(pg_catalog.=)"
+		" 'pg_catalog.pg_class'::pg_catalog.regclass",
+		0, nullptr, nullptr, GetUserId());
 	ListCell *cell;
 	foreach (cell, relids)
 		carry_declarations_touching(lfirst_oid(cell));
@@ -445,6 +405,7 @@ struct Carried
 	Action on_update;
 	bool validated;
 	const char *created_index; /* NULL: none */
+	bool match_simple;
 	CarriedKind *kinds;
 	int nkinds;
 	const char **join_view_names; /* as carried */
@@ -532,6 +493,17 @@ parse_carried(const TriggerRow *t)
 	if (i < t->nargs &&
 		strncmp(t->args[i], "created_index=", strlen("created_index=")) == 0)
 		d.created_index = name_value(t, i++, "created_index");
+	if (i < t->nargs &&
+		strncmp(t->args[i], "match_type=", strlen("match_type=")) == 0)
+	{
+		const char *match_type = value_of(t, i++, "match_type");
+		if (strcmp(match_type, "simple") != 0 &&
+			strcmp(match_type, "full") != 0)
+			malformed(t, i,
+					  psprintf("match_type \"%s\" is neither full nor simple.",
+							   match_type));
+		d.match_simple = strcmp(match_type, "simple") == 0;
+	}
 	d.kinds = mcxt_array0<CarriedKind>((t->nargs - i) / 3 + 1);
 	while (i < t->nargs && strncmp(t->args[i], "kind=", strlen("kind=")) == 0)
 	{
@@ -720,6 +692,7 @@ record_carried(const Carried *d)
 	a.initially_deferred = t->initially_deferred;
 	a.validated = d->validated;
 	a.created_index = (char *) d->created_index;
+	a.match_simple = d->match_simple;
 	spi_open();
 	config_insert_association(&a);
 	for (int i = 0; i < d->nkinds; i++)
@@ -839,7 +812,7 @@ POLYREF_FUNCTION(polyref_carried_declarations)
 		for (int k = 0; k < Max(d.nkinds, 1); k++)
 		{
 			bool has_kind = d.nkinds > 0;
-			Datum values[14] = {
+			Datum values[15] = {
 				ObjectIdGetDatum(t.relid),
 				CStringGetTextDatum(t.name),
 				DirectFunctionCall1(namein, CStringGetDatum(d.type_column)),
@@ -858,8 +831,9 @@ POLYREF_FUNCTION(polyref_carried_declarations)
 							   namein, CStringGetDatum(d.kinds[k].key_column))
 						 : (Datum) 0,
 				nviews > 0 ? make_array(views, nviews, REGCLASSOID) : (Datum) 0,
+				CStringGetTextDatum(d.match_simple ? "simple" : "full"),
 			};
-			bool nulls[14] = {};
+			bool nulls[15] = {};
 			nulls[13] = nviews == 0;
 			nulls[9] = d.created_index == nullptr;
 			nulls[10] = nulls[11] = nulls[12] = !has_kind;

@@ -38,8 +38,12 @@ check_row_reference(Catalog *catalog, Association *a, Relation rel,
 	if (kind_null && id_null)
 		return;
 	if (kind_null || id_null)
+	{
+		if (a->match_simple)
+			return;
 		report_now(a, rel, row, columns, nullptr, SourceViolation::MixedNulls,
 				   when);
+	}
 	Kind *kind = association_kind_of(a, kind_value);
 	if (kind == nullptr)
 		report_now(a, rel, row, columns, nullptr, SourceViolation::UnknownKind,

@@ -211,6 +211,8 @@ find_violations_in_one_pass(Association *a, long limit, ViolationSink found,
 		Datum id = slot_getattr(slot, a->id_attnum, &id_null);
 		if (kind_null && id_null)
 			continue;
+		if ((kind_null || id_null) && a->match_simple)
+			continue; /* MATCH SIMPLE checks no row with a NULL */
 		Kind *kind = nullptr;
 		if (!kind_null && !id_null)
 			kind = association_kind_of(a, kind_value);
@@ -419,7 +421,10 @@ source_query(Association *a, const ViolationScope &scope)
 	return q;
 }
 
-/* Half-NULL pairs, and kinds the association does not declare. */
+/*
+ * Kinds the association does not declare, and (MATCH FULL) half-NULL pairs;
+ * MATCH SIMPLE checks no row with a NULL.
+ */
 static void
 emit_unmatched_kinds(Violations *v, Association *a, const SourceQuery &q)
 {
@@ -427,12 +432,17 @@ emit_unmatched_kinds(Violations *v, Association *a, const SourceQuery &q)
 		(const char **) palloc(sizeof(char *) * (a->nkinds + 1));
 	for (int k = 0; k < a->nkinds; k++)
 		labels[k] = a->kinds[k].label;
-	char *sql =
-		psprintf("%s FROM %s x WHERE (x.%s IS NULL) OPERATOR(pg_catalog.<>) "
-				 "(x.%s IS NULL) OR (x.%s IS NOT NULL AND NOT "
-				 "x.%s::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($1))",
-				 q.select, q.source, q.type_column, q.id_column, q.type_column,
-				 q.type_column);
+	char *unknown_kind =
+		psprintf("x.%s IS NOT NULL AND NOT x.%s::pg_catalog.text "
+				 "OPERATOR(pg_catalog.=) ANY ($1)",
+				 q.type_column, q.type_column);
+	char *sql = a->match_simple
+					? psprintf("%s FROM %s x WHERE x.%s IS NOT NULL AND %s",
+							   q.select, q.source, q.id_column, unknown_kind)
+					: psprintf("%s FROM %s x WHERE (x.%s IS NULL) "
+							   "OPERATOR(pg_catalog.<>) (x.%s IS NULL) OR (%s)",
+							   q.select, q.source, q.type_column, q.id_column,
+							   unknown_kind);
 	CheckCursor cursor =
 		check_cursor_open(sql, text_array(labels, a->nkinds), q.role);
 	for_each_row(v, cursor, true, [v](SPITupleTable *rows, uint64 i) {
