@@ -291,6 +291,26 @@ config_all_kinds(int *count)
 					   nullptr, nullptr, count);
 }
 
+ConfigKind *
+config_kinds_touching(Oid relid, int *count)
+{
+	Oid types[1] = { REGCLASSOID };
+	Datum values[1] = { ObjectIdGetDatum(relid) };
+	return query_kinds(
+		"WHERE (source, association) IN"
+		" (SELECT k.source, k.association FROM polyref.config_kind k"
+		"   WHERE k.source OPERATOR(pg_catalog.=) $1"
+		"      OR k.target OPERATOR(pg_catalog.=) $1)"
+		" ORDER BY source, association, kind COLLATE \"C\"",
+		1, types, values, count);
+}
+
+bool
+config_kind_of(const ConfigKind *k, const ConfigAssociation *a)
+{
+	return k->source == a->source && strcmp(k->association, a->name) == 0;
+}
+
 ConfigAssociation *
 config_all_associations(int *count)
 {

@@ -60,6 +60,14 @@ ConfigAssociation *config_all_associations(int *count);
 ConfigKind *config_all_kinds(int *count);
 
 /*
+ * The kinds of every association that has relid as source or as a target,
+ * in one query (ordered by source, association, kind); pick an association's
+ * own with config_kind_of.
+ */
+ConfigKind *config_kinds_touching(Oid relid, int *count);
+bool config_kind_of(const ConfigKind *k, const ConfigAssociation *a);
+
+/*
  * Every association that has relid as source or as a target (targets_relid
  * tells which), sorted by name.
  */

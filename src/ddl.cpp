@@ -256,17 +256,17 @@ refuse_drop(const char *what, const char *association, Oid source,
 }
 
 static void
-forget_dropped_source(const ConfigAssociation *a)
+forget_dropped_source(const ConfigAssociation *a, const ConfigKind *all_kinds,
+					  int nall_kinds)
 {
 	/*
 	 * Its rows are gone with it: delete its configuration, then tidy the
 	 * targets' triggers.
 	 */
-	int nkinds;
-	ConfigKind *kinds = config_kinds(a->source, a->name, &nkinds);
 	config_delete_association(a->source, a->name);
-	for (int k = 0; k < nkinds; k++)
-		reconcile_triggers(kinds[k].target);
+	for (int k = 0; k < nall_kinds; k++)
+		if (config_kind_of(&all_kinds[k], a))
+			reconcile_triggers(all_kinds[k].target);
 }
 
 
@@ -329,7 +329,7 @@ check_association_after_drop(ConfigAssociation *a, const ConfigKind *all_kinds,
 {
 	if (table_dropped(dropped, ndropped, a->source))
 	{
-		forget_dropped_source(a);
+		forget_dropped_source(a, all_kinds, nall_kinds);
 		return;
 	}
 	const char *source_name = get_rel_name(a->source);
@@ -427,8 +427,9 @@ check_before_drop_table(DropStmt *stmt)
 		Oid target = declared_ancestor(relid, true);
 		if (!OidIsValid(target))
 			continue;
-		int n;
+		int n, nkinds;
 		ConfigAssociation *touching = config_associations_touching(target, &n);
+		ConfigKind *kinds = config_kinds_touching(target, &nkinds);
 		for (int i = 0; i < n; i++)
 		{
 			if (!touching[i].targets_relid)
@@ -437,11 +438,9 @@ check_before_drop_table(DropStmt *stmt)
 				refuse_drop(psprintf("table %s", get_rel_name(relid)),
 							touching[i].name, touching[i].source,
 							psprintf("table %s", get_rel_name(relid)));
-			int nkinds;
-			ConfigKind *kinds =
-				config_kinds(touching[i].source, touching[i].name, &nkinds);
 			for (int k = 0; k < nkinds; k++)
-				if (kinds[k].target == target)
+				if (config_kind_of(&kinds[k], &touching[i]) &&
+					kinds[k].target == target)
 					remove_kind(touching[i].source, touching[i].name,
 								kinds[k].kind, target);
 		}
@@ -488,8 +487,9 @@ follow_column_rename(RenameStmt *stmt)
 static void
 recheck_types(Oid relid)
 {
-	int n;
+	int n, nkinds;
 	ConfigAssociation *touching = config_associations_touching(relid, &n);
+	ConfigKind *kinds = config_kinds_touching(relid, &nkinds);
 	for (int i = 0; i < n; i++)
 	{
 		AttrNumber type_attnum =
@@ -497,14 +497,13 @@ recheck_types(Oid relid)
 		classify_kind_column(
 			getBaseType(get_atttype(touching[i].source, type_attnum)),
 			touching[i].type_column, touching[i].source);
-		int nkinds;
-		ConfigKind *kinds =
-			config_kinds(touching[i].source, touching[i].name, &nkinds);
 		Oid id_type =
 			get_atttype(touching[i].source,
 						get_attnum(touching[i].source, touching[i].id_column));
 		for (int k = 0; k < nkinds; k++)
 		{
+			if (!config_kind_of(&kinds[k], &touching[i]))
+				continue;
 			TargetRef probe{};
 			resolve_target_key(&probe, kinds[k].target, kinds[k].key_column,
 							   id_type, touching[i].name);
