@@ -12,6 +12,15 @@ ALTER TABLE polyref.config_association
     ADD COLUMN match_type text NOT NULL DEFAULT 'full'
         CHECK (match_type IN ('full', 'simple'));
 
+-- scope_columns (SPEC, Scoped associations): columns of the source that must
+-- equal the target row's columns of the same names (the tenant); NULL when
+-- the association is not scoped.
+ALTER TABLE polyref.config_association
+    ADD COLUMN scope_columns name[]
+        CHECK (scope_columns IS NULL
+               OR (pg_catalog.cardinality(scope_columns) > 0
+                   AND pg_catalog.array_position(scope_columns, NULL) IS NULL));
+
 -- declare gains its last parameter; the old signature goes, so that a call
 -- by position or by name finds exactly one function.
 DROP FUNCTION polyref.declare(regclass, text, regclass[], text[], name, name,
@@ -29,7 +38,8 @@ CREATE FUNCTION polyref.declare(
     initially_deferred boolean    DEFAULT true,
     validate           boolean    DEFAULT true,
     create_index       boolean    DEFAULT true,
-    match_type         text       DEFAULT 'full')
+    match_type         text       DEFAULT 'full',
+    scope_columns      name[]     DEFAULT NULL)
 RETURNS void AS 'MODULE_PATHNAME', 'polyref_declare' LANGUAGE C;
 
 -- The catalog view shows it, after the columns 1.0 had.
@@ -47,8 +57,21 @@ SELECT a.source,
                    FROM polyref.config_kind k
                   WHERE k.source = a.source AND k.association = a.association),
                 '{}') AS kinds,
-       a.match_type
+       a.match_type,
+       a.scope_columns
   FROM polyref.config_association a;
+
+-- Scoped associations: resolve and resolve_many take the scope values (in
+-- the order of scope_columns; resolve_many: one row of them per pair, a
+-- one-dimensional array when there is one scope column).  Of any type
+-- whose text the scope columns' types read.
+CREATE FUNCTION polyref.resolve(source regclass, name text, kind text, id anyelement,
+                                scope anycompatiblearray)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'polyref_resolve' LANGUAGE C STABLE;
+CREATE FUNCTION polyref.resolve_many(source regclass, name text, kinds text[], ids anyarray,
+                                     scopes anycompatiblearray)
+RETURNS TABLE (kind text, id text, target jsonb)
+AS 'MODULE_PATHNAME', 'polyref_resolve_many' LANGUAGE C STABLE;
 
 -- ---------------------------------------------------------------------------
 -- Declarations are schema (src/schema_carrier.cpp).  Each association's
@@ -86,7 +109,7 @@ CREATE FUNCTION polyref.carried_declarations()
 RETURNS TABLE (source regclass, association text, type_column name, id_column name,
                on_delete text, on_update text, is_deferrable boolean, initially_deferred boolean,
                validated boolean, created_index name, kind text, target regclass, key_column name,
-               join_views regclass[], match_type text)
+               join_views regclass[], match_type text, scope_columns name[])
 AS 'MODULE_PATHNAME', 'polyref_carried_declarations' LANGUAGE C STABLE;
 
 -- ALTER EXTENSION UPDATE from 1.0: the existing declarations go into their

@@ -95,8 +95,18 @@ parse_action(const char *text, Action *action)
  * Keys: which unique index a kind's key uses, and how the id compares with it
  */
 
+/* Is attnum one of the scope's columns in relid? */
+static bool
+scope_column(Oid relid, AttrNumber attnum, const ScopeSpec &scope)
+{
+	for (int i = 0; i < scope.n; i++)
+		if (get_attnum(relid, scope.columns[i]) == attnum)
+			return true;
+	return false;
+}
+
 const char *
-primary_key_column(Oid relid)
+primary_key_column(Oid relid, const ScopeSpec &scope)
 {
 	Relation rel = table_open(relid, AccessShareLock);
 	Oid pk_index = polyref_primary_key_index(rel);
@@ -108,11 +118,27 @@ primary_key_column(Oid relid)
 		if (!HeapTupleIsValid(tuple))
 			elog(ERROR, "cache lookup failed for index %u", pk_index);
 		Form_pg_index index = (Form_pg_index) GETSTRUCT(tuple);
-		if (index->indnkeyatts == 1)
-			column = get_attname(relid, index->indkey.values[0], false);
+		/* A scoped association's key: the one column besides the scope. */
+		int others = 0;
+		for (int c = 0; c < index->indnkeyatts; c++)
+			if (!scope_column(relid, index->indkey.values[c], scope))
+			{
+				others++;
+				column = get_attname(relid, index->indkey.values[c], false);
+			}
+		if (others != 1 || index->indnkeyatts != scope.n + 1)
+			column = nullptr;
 		ReleaseSysCache(tuple);
 	}
 	table_close(rel, AccessShareLock);
+	if (column == nullptr && scope.n > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_FOREIGN_KEY),
+				 errmsg("the primary key of referenced table \"%s\" is not "
+						"made of the scope columns and one more column",
+						get_rel_name(relid)),
+				 errhint("Name the key with key_column => '...'; with the "
+						 "scope columns it needs a unique index.")));
 	if (column == nullptr)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_FOREIGN_KEY),
 						errmsg("there is no single-column primary key for "
@@ -124,16 +150,18 @@ primary_key_column(Oid relid)
 }
 
 /*
- * The operator class of a valid, immediate, non-partial unique index whose
- * only key column is attnum; InvalidOid when there is none.  (What ADD
- * FOREIGN KEY accepts as a referenced key.)
+ * A valid, immediate, non-partial unique index whose key columns are exactly
+ * attnums[0..n) in any order (what ADD FOREIGN KEY accepts as a referenced
+ * key); InvalidOid when there is none.  position[i] is where attnums[i] is in
+ * it, opclasses[i] its operator class there.
  */
 static Oid
-unique_key_opclass(Oid relid, AttrNumber attnum, Oid *index_oid)
+unique_key_index(Oid relid, const AttrNumber *attnums, int n, int *position,
+				 Oid *opclasses)
 {
 	Relation rel = table_open(relid, AccessShareLock);
 	List *indexes = RelationGetIndexList(rel);
-	Oid opclass = InvalidOid;
+	Oid found = InvalidOid;
 	ListCell *cell;
 	foreach (cell, indexes)
 	{
@@ -142,37 +170,144 @@ unique_key_opclass(Oid relid, AttrNumber attnum, Oid *index_oid)
 		if (!HeapTupleIsValid(tuple))
 			continue;
 		Form_pg_index index = (Form_pg_index) GETSTRUCT(tuple);
-		if (index->indisunique && index->indimmediate && index->indisvalid &&
-			index->indnkeyatts == 1 && index->indkey.values[0] == attnum &&
-			heap_attisnull(tuple, Anum_pg_index_indpred, NULL) &&
-			heap_attisnull(tuple, Anum_pg_index_indexprs, NULL))
+		bool fits = index->indisunique && index->indimmediate &&
+					index->indisvalid && index->indnkeyatts == n &&
+					heap_attisnull(tuple, Anum_pg_index_indpred, NULL) &&
+					heap_attisnull(tuple, Anum_pg_index_indexprs, NULL);
+		for (int i = 0; fits && i < n; i++)
+		{
+			position[i] = -1;
+			for (int c = 0; c < n; c++)
+				if (index->indkey.values[c] == attnums[i])
+					position[i] = c;
+			fits = position[i] >= 0;
+		}
+		if (fits)
 		{
 			bool isnull;
 			Datum classes = SysCacheGetAttr(INDEXRELID, tuple,
 											Anum_pg_index_indclass, &isnull);
-			opclass = ((oidvector *) DatumGetPointer(classes))->values[0];
-			*index_oid = index->indexrelid;
+			for (int i = 0; i < n; i++)
+				opclasses[i] =
+					((oidvector *) DatumGetPointer(classes))->values[position[i]];
+			found = index->indexrelid;
 		}
 		ReleaseSysCache(tuple);
-		if (OidIsValid(opclass))
+		if (OidIsValid(found))
 			break;
 	}
 	list_free(indexes);
 	table_close(rel, AccessShareLock);
-	return opclass;
+	return found;
+}
+
+ScopeSpec
+scope_spec_of(Oid source, char *const *columns, int n)
+{
+	Oid *types = mcxt_array<Oid>(n + 1);
+	for (int i = 0; i < n; i++)
+	{
+		AttrNumber attnum = get_attnum(source, columns[i]);
+		if (attnum <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of relation \"%s\" does not exist",
+							columns[i], get_rel_name(source))));
+		types[i] = getBaseType(get_atttype(source, attnum));
+	}
+	ScopeSpec spec;
+	spec.n = n;
+	spec.columns = columns;
+	spec.source_types = types;
+	return spec;
+}
+
+/*
+ * How a value of value_type finds a column of the index's opclass, by the
+ * rules of ADD FOREIGN KEY: a cross-type member of its family, or an
+ * implicit cast to its input type.  False when neither.
+ */
+static bool
+comparison_for(Oid opclass, Oid value_type, Oid *lookup_operator,
+			   Oid *eq_operator)
+{
+	Oid family = get_opclass_family(opclass);
+	Oid input_type = get_opclass_input_type(opclass);
+	*eq_operator = get_opfamily_member(family, input_type, input_type,
+									   BTEqualStrategyNumber);
+	Oid cross = get_opfamily_member(family, input_type, value_type,
+									BTEqualStrategyNumber);
+	if (OidIsValid(cross))
+	{
+		*lookup_operator = cross;
+		return true;
+	}
+	*lookup_operator = *eq_operator;
+	return can_coerce_type(1, &value_type, &input_type, COERCION_IMPLICIT);
+}
+
+/* Resolves the scope parts of a target whose key_index was found. */
+static bool
+find_scope_parts(TargetRef *target, Oid relid, const ScopeSpec &scope,
+				 const AttrNumber *attnums, const int *position,
+				 const Oid *opclasses)
+{
+	target->nscope = scope.n;
+	target->scope = mcxt_array0<ScopePart>(scope.n + 1);
+	for (int i = 0; i < scope.n; i++)
+	{
+		ScopePart *part = &target->scope[i];
+		part->attnum = attnums[i];
+		int32 typmod;
+		get_atttypetypmodcoll(relid, attnums[i], &part->type, &typmod,
+							  &part->collation);
+		part->index_column = position[i];
+		part->lookup_param_type = scope.source_types[i];
+		if (!comparison_for(opclasses[i], scope.source_types[i],
+							&part->lookup_operator, &part->eq_operator))
+		{
+			target->problem_part = i;
+			return false;
+		}
+		Oid output;
+		bool is_varlena;
+		getTypeOutputInfo(part->type, &output, &is_varlena);
+		fmgr_info_cxt(output, &part->output, CurrentMemoryContext);
+	}
+	return true;
 }
 
 KeyProblem
 find_target_key(TargetRef *target, Oid relid, const char *key_column,
-				Oid id_type)
+				Oid id_type, const ScopeSpec &scope)
 {
+	target->problem_part = -1;
 	AttrNumber attnum = get_attnum(relid, key_column);
 	if (attnum == InvalidAttrNumber)
 		return KeyProblem::NoColumn;
-	Oid key_index = InvalidOid;
-	Oid opclass = unique_key_opclass(relid, attnum, &key_index);
-	if (!OidIsValid(opclass))
+	/* The scope columns, then the key: the columns the unique index has. */
+	int ncolumns = scope.n + 1;
+	AttrNumber *attnums = mcxt_array<AttrNumber>(ncolumns);
+	for (int i = 0; i < scope.n; i++)
+	{
+		attnums[i] = get_attnum(relid, scope.columns[i]);
+		if (attnums[i] == InvalidAttrNumber)
+		{
+			target->problem_part = i;
+			return KeyProblem::NoColumn;
+		}
+	}
+	attnums[scope.n] = attnum;
+	int *position = mcxt_array<int>(ncolumns);
+	Oid *opclasses = mcxt_array<Oid>(ncolumns);
+	Oid key_index =
+		unique_key_index(relid, attnums, ncolumns, position, opclasses);
+	if (!OidIsValid(key_index))
 		return KeyProblem::NotUnique;
+	Oid opclass = opclasses[scope.n];
+	target->key_index_column = position[scope.n];
+	if (!find_scope_parts(target, relid, scope, attnums, position, opclasses))
+		return KeyProblem::Incomparable;
 
 	Oid key_type;
 	int32 key_typmod;
@@ -231,11 +366,27 @@ find_target_key(TargetRef *target, Oid relid, const char *key_column,
 	return KeyProblem::None;
 }
 
+/* "id" or "(account_id, id)": the columns the key's unique index needs. */
+static const char *
+key_columns_text(const char *key_column, const ScopeSpec &scope)
+{
+	if (scope.n == 0)
+		return psprintf("\"%s\" alone", key_column);
+	StringInfoData text;
+	initStringInfo(&text);
+	for (int i = 0; i < scope.n; i++)
+		appendStringInfo(&text, "%s\"%s\"", i > 0 ? ", " : "(",
+						 scope.columns[i]);
+	appendStringInfo(&text, ", \"%s\") (in any order)", key_column);
+	return text.data;
+}
+
 void
 resolve_target_key(TargetRef *target, Oid relid, const char *key_column,
-				   Oid id_type, const char *association_name)
+				   Oid id_type, const char *association_name,
+				   const ScopeSpec &scope)
 {
-	switch (find_target_key(target, relid, key_column, id_type))
+	switch (find_target_key(target, relid, key_column, id_type, scope))
 	{
 		case KeyProblem::None:
 			return;
@@ -243,31 +394,49 @@ resolve_target_key(TargetRef *target, Oid relid, const char *key_column,
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("column \"%s\" of relation \"%s\" does not exist",
-							key_column, get_rel_name(relid))));
+							target->problem_part >= 0
+								? scope.columns[target->problem_part]
+								: key_column,
+							get_rel_name(relid)),
+					 target->problem_part >= 0
+						 ? errdetail("Association \"%s\" is scoped by it.",
+									 association_name)
+						 : 0));
 		case KeyProblem::NotUnique:
-			ereport(
-				ERROR,
-				(errcode(ERRCODE_INVALID_FOREIGN_KEY),
-				 errmsg("there is no unique constraint matching given keys for "
-						"referenced table \"%s\"",
-						get_rel_name(relid)),
-				 errdetail(
-					 "Association \"%s\" needs a unique index on \"%s\" alone.",
-					 association_name, key_column)));
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_FOREIGN_KEY),
+					 errmsg("there is no unique constraint matching given "
+							"keys for referenced table \"%s\"",
+							get_rel_name(relid)),
+					 errdetail("Association \"%s\" needs a unique index on %s.",
+							   association_name,
+							   key_columns_text(key_column, scope))));
 		case KeyProblem::Incomparable:
 		{
-			Oid key_type = get_atttype(relid, get_attnum(relid, key_column));
+			const char *column = target->problem_part >= 0
+									 ? scope.columns[target->problem_part]
+									 : key_column;
+			Oid source_type = target->problem_part >= 0
+								  ? scope.source_types[target->problem_part]
+								  : id_type;
+			Oid key_type = get_atttype(relid, get_attnum(relid, column));
 			ereport(
 				ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("association \"%s\" cannot be implemented",
 						association_name),
-				 errdetail("Key columns \"%s\" of table \"%s\" and the id "
+				 errdetail("Key columns \"%s\" of table \"%s\" and the %s "
 						   "column are of incompatible types: %s and %s.",
-						   key_column, get_rel_name(relid),
-						   format_type_be(key_type), format_type_be(id_type)),
-				 errhint("Use an id column of the key's type, or of type text "
-						 "to point at keys of different types.")));
+						   column, get_rel_name(relid),
+						   target->problem_part >= 0 ? "scope" : "id",
+						   format_type_be(key_type),
+						   format_type_be(source_type)),
+				 target->problem_part >= 0
+					 ? errhint("Give the scope column the same type in the "
+							   "source and in the target.")
+					 : errhint("Use an id column of the key's type, or of "
+							   "type text to point at keys of different "
+							   "types.")));
 		}
 	}
 }
@@ -292,6 +461,8 @@ struct ConfigRow
 	Oid target;
 	char *key_column;
 	bool match_simple;
+	char **scope_columns; /* NULL when unscoped */
+	int nscope;
 };
 
 /*
@@ -309,14 +480,16 @@ config_query()
 		"a.is_deferrable,"
 		"       a.initially_deferred, a.validated, k.kind, "
 		"k.target::pg_catalog.oid,"
-		"       k.key_column::pg_catalog.text, %s"
+		"       k.key_column::pg_catalog.text, %s, %s"
 		"  FROM polyref.config_association a"
 		"  LEFT JOIN polyref.config_kind k"
 		"    ON k.source OPERATOR(pg_catalog.=) a.source"
 		"   AND k.association OPERATOR(pg_catalog.=) a.association"
 		" ORDER BY 1, 2, 11, 12",
 		config_has_match_type() ? "a.match_type OPERATOR(pg_catalog.=) 'simple'"
-								: "false");
+								: "false",
+		config_has_scope_columns() ? "a.scope_columns::pg_catalog.text[]"
+								   : "NULL::pg_catalog.text[]");
 }
 
 /*
@@ -359,6 +532,8 @@ read_config(int *nrows, MemoryContext memory)
 		row->key_column = SPI_getvalue(tuple, desc, 12);
 		row->match_simple =
 			DatumGetBool(SPI_getbinval(tuple, desc, 13, &isnull));
+		Datum scope = SPI_getbinval(tuple, desc, 14, &isnull);
+		row->scope_columns = config_name_array(scope, isnull, &row->nscope);
 	}
 	MemoryContextSwitchTo(spi_memory);
 	*nrows = (int) SPI_processed;
@@ -388,6 +563,33 @@ classify_kind_column(Oid type, const char *column, Oid source)
 				get_rel_name(source), format_type_be(type)),
 		 errhint(
 			 "A kind column must be text, varchar, citext or an enum type.")));
+}
+
+/* The association's scope columns in the source; false if one is gone. */
+static bool
+build_scope(Association *a, const ConfigRow *row)
+{
+	a->nscope = row->nscope;
+	a->scope_columns = (const char **) row->scope_columns;
+	a->scope_attnums = mcxt_array<AttrNumber>(row->nscope + 1);
+	a->scope_types = mcxt_array<Oid>(row->nscope + 1);
+	for (int i = 0; i < row->nscope; i++)
+	{
+		a->scope_attnums[i] = get_attnum(row->source, row->scope_columns[i]);
+		if (a->scope_attnums[i] == InvalidAttrNumber)
+		{
+			ereport(WARNING,
+					(errmsg("polyref: association \"%s\" on table \"%s\" names "
+							"a column that does not exist",
+							row->association, get_rel_name(row->source)),
+					 errhint("Undeclare it with polyref.undeclare(), or "
+							 "restore the column.")));
+			return false;
+		}
+		a->scope_types[i] =
+			getBaseType(get_atttype(row->source, a->scope_attnums[i]));
+	}
+	return true;
 }
 
 static Association *
@@ -429,7 +631,7 @@ build_association(const ConfigRow *row)
 	a->initially_deferred = row->initially_deferred;
 	a->match_simple = row->match_simple;
 	a->validated = row->validated;
-	return a;
+	return build_scope(a, row) ? a : nullptr;
 }
 
 /* A kind label in the kind column's type. */
@@ -527,8 +729,12 @@ new_target(Catalog *catalog, Association *a, const ConfigRow *row)
 		get_rel_relkind(row->target) == RELKIND_PARTITIONED_TABLE;
 	target->owner = relation_owner(row->target);
 	catalog->watched->push_back(row->target);
-	if (find_target_key(target, row->target, row->key_column, a->id_type) !=
-		KeyProblem::None)
+	ScopeSpec scope;
+	scope.n = a->nscope;
+	scope.columns = a->scope_columns;
+	scope.source_types = a->scope_types;
+	if (find_target_key(target, row->target, row->key_column, a->id_type,
+						scope) != KeyProblem::None)
 	{
 		/*
 		 * Only DDL done while polyref's event triggers were off can get here.
@@ -747,6 +953,18 @@ catalog_attnum_in(Catalog *catalog, Oid declared, AttrNumber attnum, Oid relid)
 			 attnum, declared, relid);
 	catalog->partition_attnum_memo->emplace(memo_key, in_relid);
 	return in_relid;
+}
+
+const AttrNumber *
+source_scope_attnums_in(Catalog *catalog, const Association *a, Oid relid)
+{
+	if (relid == a->source)
+		return a->scope_attnums;
+	AttrNumber *attnums = mcxt_array<AttrNumber>(a->nscope);
+	for (int i = 0; i < a->nscope; i++)
+		attnums[i] =
+			catalog_attnum_in(catalog, a->source, a->scope_attnums[i], relid);
+	return attnums;
 }
 
 const McxtVector<TargetRef *> *

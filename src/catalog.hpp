@@ -54,6 +54,32 @@ enum class IdMatch : uint8
 struct Association;
 
 /*
+ * One scope column of a scoped association, as a target holds it: the
+ * target's column of the same name, and how the source's value finds it.
+ * (SPEC, Scoped associations: the scope is part of the key.)
+ */
+struct ScopePart
+{
+	AttrNumber attnum; /* in the target */
+	Oid type;          /* the target column's type */
+	Oid collation;
+	Oid eq_operator;       /* column = column, in its index's family */
+	Oid lookup_operator;   /* column <op> source value */
+	Oid lookup_param_type; /* the source column's base type */
+	FmgrInfo output;       /* the target column's, for messages */
+	int index_column;      /* its position in the target's key_index */
+
+	/* For the direct probe (see probe.hpp), as TargetRef's own. */
+	RegProcedure probe_function;
+	Oid probe_subtype;
+	Oid probe_collation;
+	FmgrInfo probe_equal;
+	bool by_value; /* of lookup_param_type: copying into a batch */
+	int16 typlen;
+	SortSupportData sort; /* orders source values: sorting a batch */
+};
+
+/*
  * The plans a target keeps, prepared on first use from the text queries.cpp
  * writes, re-prepared when PostgreSQL reports them stale, and freed with the
  * catalog image.  Lookups in the target table run as its owner, statements
@@ -95,6 +121,17 @@ struct TargetRef
 	Oid key_ioparam;
 	FmgrInfo key_output; /* canonical text, and messages */
 	Oid key_index;       /* the unique index the key uses */
+
+	/*
+	 * A scoped association's scope columns here, in scope_columns order
+	 * (nscope 0 when unscoped): key_index is made of exactly them and the
+	 * key, whose position in it is key_index_column.
+	 */
+	int nscope;
+	ScopePart *scope;
+	int key_index_column;
+	/* what find_target_key found wrong: -1 the key, else a scope column */
+	int problem_part;
 
 	/*
 	 * Whether the source check may probe key_index directly instead of
@@ -162,6 +199,15 @@ struct Association
 	bool match_simple;
 	bool validated;
 
+	/*
+	 * scope_columns: columns of the source that must equal the target row's
+	 * columns of the same names; nscope 0 when unscoped.
+	 */
+	int nscope;
+	const char **scope_columns;
+	AttrNumber *scope_attnums; /* in the source */
+	Oid *scope_types;          /* their base types */
+
 	/* Sorted by label bytes, for binary search from the source check. */
 	Kind *kinds;
 	int nkinds;
@@ -217,20 +263,27 @@ AttrNumber catalog_attnum_in(Catalog *catalog, Oid declared, AttrNumber attnum,
 							 Oid relid);
 
 /*
- * Where an association's kind and id columns are in one source relation (the
- * table or a partition).
+ * Where an association's kind, id and scope columns are in one source
+ * relation (the table or a partition).
  */
 struct SourceColumns
 {
 	AttrNumber type_attnum;
 	AttrNumber id_attnum;
+	const AttrNumber *scope_attnums; /* a->nscope of them; NULL if unscoped */
 };
+
+/* The scope columns' attnums in relid (a palloc'd array for a partition). */
+const AttrNumber *source_scope_attnums_in(Catalog *catalog,
+										  const Association *a, Oid relid);
 
 inline SourceColumns
 source_columns_in(Catalog *catalog, const Association *a, Oid relid)
 {
 	return { catalog_attnum_in(catalog, a->source, a->type_attnum, relid),
-			 catalog_attnum_in(catalog, a->source, a->id_attnum, relid) };
+			 catalog_attnum_in(catalog, a->source, a->id_attnum, relid),
+			 a->nscope == 0 ? nullptr
+							: source_scope_attnums_in(catalog, a, relid) };
 }
 
 /* The TargetRefs on a declared target table (NULL when none). */
@@ -255,15 +308,29 @@ enum class KeyProblem
 	None,
 	NoColumn,     /* 42703 */
 	NotUnique,    /* 42830 */
-	Incomparable, /* 42804 */
+	Incomparable, /* 42804 (target->problem_part says which column) */
 };
+
+/*
+ * The scope of an association as find_target_key needs it: the columns'
+ * names and their (base) types in the source.  n 0: unscoped.
+ */
+struct ScopeSpec
+{
+	int n = 0;
+	const char *const *columns = nullptr;
+	const Oid *source_types = nullptr;
+};
+
+/* The ScopeSpec of n columns of source (42703 for a missing one). */
+ScopeSpec scope_spec_of(Oid source, char *const *columns, int n);
 
 /*
  * Resolves a kind's key into *target without raising; what is wrong, if
  * anything.
  */
 KeyProblem find_target_key(TargetRef *target, Oid relid, const char *key_column,
-						   Oid id_type);
+						   Oid id_type, const ScopeSpec &scope = ScopeSpec{});
 
 /*
  * Resolves how rows of a kind find their key in target(key_column) from an id
@@ -271,7 +338,8 @@ KeyProblem find_target_key(TargetRef *target, Oid relid, const char *key_column,
  * comparable with the id (42804).  Fills the key fields of *target.
  */
 void resolve_target_key(TargetRef *target, Oid relid, const char *key_column,
-						Oid id_type, const char *association_name);
+						Oid id_type, const char *association_name,
+						const ScopeSpec &scope = ScopeSpec{});
 
 /*
  * How a kind column's type (a domain's base type) compares kinds; 42804 for a
@@ -279,8 +347,12 @@ void resolve_target_key(TargetRef *target, Oid relid, const char *key_column,
  */
 KindColumnClass classify_kind_column(Oid type, const char *column, Oid source);
 
-/* The single-column primary key of a table (42830 when there is none). */
-const char *primary_key_column(Oid relid);
+/*
+ * The single-column primary key of a table, or for a scoped association the
+ * column of a primary key made of the scope columns and that one (42830
+ * when there is none).
+ */
+const char *primary_key_column(Oid relid, const ScopeSpec &scope = ScopeSpec{});
 
 /* Registers the invalidation and transaction-end callbacks (from _PG_init). */
 void catalog_init();

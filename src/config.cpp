@@ -3,6 +3,7 @@
  */
 #include "config.hpp"
 
+#include "arguments.hpp"
 #include "spi_util.hpp"
 
 namespace polyref {
@@ -84,9 +85,10 @@ config_write(const char *sql, int nargs, Oid *types, Datum *values,
 void
 config_insert_association(const ConfigAssociation *a)
 {
-	Oid types[11] = { REGCLASSOID, TEXTOID, NAMEOID, NAMEOID, TEXTOID, TEXTOID,
-					  BOOLOID,     BOOLOID, BOOLOID, NAMEOID, TEXTOID };
-	Datum values[11] = {
+	Oid types[12] = { REGCLASSOID, TEXTOID, NAMEOID, NAMEOID,
+					  TEXTOID,     TEXTOID, BOOLOID, BOOLOID,
+					  BOOLOID,     NAMEOID, TEXTOID, NAMEARRAYOID };
+	Datum values[12] = {
 		ObjectIdGetDatum(a->source),
 		CStringGetTextDatum(a->name),
 		DirectFunctionCall1(namein, CStringGetDatum(a->type_column)),
@@ -99,20 +101,27 @@ config_insert_association(const ConfigAssociation *a)
 		a->created_index
 			? DirectFunctionCall1(namein, CStringGetDatum(a->created_index))
 			: (Datum) 0,
-		CStringGetTextDatum(a->match_simple ? "simple" : "full")
+		CStringGetTextDatum(a->match_simple ? "simple" : "full"),
+		a->nscope > 0 ? config_make_name_array(a->scope_columns, a->nscope)
+					  : (Datum) 0
 	};
-	char nulls[12] = "           ";
+	char nulls[13] = "            ";
 	if (a->created_index == nullptr)
 		nulls[9] = 'n';
+	if (a->nscope == 0)
+		nulls[11] = 'n';
 	/*
 	 * 1.0's tables (the library of 1.1 before ALTER EXTENSION UPDATE) have no
-	 * match_type, and everything declared there is MATCH FULL.
+	 * match_type nor scope_columns: everything declared there is MATCH FULL
+	 * and unscoped.
 	 */
-	if (!config_has_match_type())
+	if (!config_has_match_type() || !config_has_scope_columns())
 	{
-		if (a->match_simple)
+		if (a->match_simple || a->nscope > 0)
 			ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-							errmsg("match_type 'simple' needs polyref 1.1"),
+							errmsg("%s needs polyref 1.1",
+								   a->match_simple ? "match_type 'simple'"
+												   : "scope_columns"),
 							errhint("Run ALTER EXTENSION polyref UPDATE.")));
 		config_write("INSERT INTO polyref.config_association (source, "
 					 "association, type_column, id_column, on_delete, "
@@ -124,9 +133,35 @@ config_insert_association(const ConfigAssociation *a)
 	}
 	config_write("INSERT INTO polyref.config_association (source, association, "
 				 "type_column, id_column, on_delete, on_update, is_deferrable, "
-				 "initially_deferred, validated, created_index, match_type)"
-				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-				 11, types, values, nulls);
+				 "initially_deferred, validated, created_index, match_type, "
+				 "scope_columns)"
+				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+				 12, types, values, nulls);
+}
+
+char **
+config_name_array(Datum array, bool isnull, int *n)
+{
+	*n = 0;
+	if (isnull)
+		return nullptr;
+	bool *nulls;
+	Datum *elements;
+	deconstruct_array(DatumGetArrayTypeP(array), TEXTOID, -1, false,
+					  TYPALIGN_INT, &elements, &nulls, n);
+	char **names = mcxt_array0<char *>(*n + 1);
+	for (int i = 0; i < *n; i++)
+		names[i] = TextDatumGetCString(elements[i]);
+	return names;
+}
+
+Datum
+config_make_name_array(char *const *names, int n)
+{
+	Datum *values = mcxt_array<Datum>(n + 1);
+	for (int i = 0; i < n; i++)
+		values[i] = DirectFunctionCall1(namein, CStringGetDatum(names[i]));
+	return make_array(values, n, NAMEOID);
 }
 
 void
@@ -166,6 +201,13 @@ config_delete_association(Oid source, const char *name)
 }
 
 bool
+config_has_scope_columns()
+{
+	return get_attnum(config_association_relid(), "scope_columns") !=
+		   InvalidAttrNumber;
+}
+
+bool
 config_has_match_type()
 {
 	return get_attnum(config_association_relid(), "match_type") !=
@@ -179,9 +221,12 @@ association_columns()
 	return psprintf(
 		"source::pg_catalog.oid, association, type_column::pg_catalog.text, "
 		"id_column::pg_catalog.text, on_delete, on_update, is_deferrable, "
-		"initially_deferred, validated, created_index::pg_catalog.text, %s",
+		"initially_deferred, validated, created_index::pg_catalog.text, %s, "
+		"%s",
 		config_has_match_type() ? "match_type OPERATOR(pg_catalog.=) 'simple'"
-								: "false");
+								: "false",
+		config_has_scope_columns() ? "scope_columns::pg_catalog.text[]"
+								   : "NULL::pg_catalog.text[]");
 }
 
 /*
@@ -207,6 +252,8 @@ read_association(uint64 i, ConfigAssociation *out, MemoryContext memory)
 	out->validated = DatumGetBool(SPI_getbinval(tuple, desc, 9, &isnull));
 	out->created_index = SPI_getvalue(tuple, desc, 10);
 	out->match_simple = DatumGetBool(SPI_getbinval(tuple, desc, 11, &isnull));
+	Datum scope = SPI_getbinval(tuple, desc, 12, &isnull);
+	out->scope_columns = config_name_array(scope, isnull, &out->nscope);
 	out->targets_relid = false;
 	MemoryContextSwitchTo(spi_memory);
 }

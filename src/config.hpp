@@ -25,6 +25,9 @@ struct ConfigAssociation
 	bool validated;
 	char *created_index; /* NULL when declare made none */
 	bool match_simple;   /* match_type 'simple' (see catalog.hpp) */
+	/* scope_columns, in declared order; nscope 0 when unscoped */
+	char **scope_columns;
+	int nscope;
 	/*
 	 * From config_associations_touching: whether a kind of the association
 	 * points at the table asked about (false from the other readers).
@@ -94,6 +97,17 @@ void config_insert_kind(Oid source, const char *name, const char *kind,
  * adds it, and reads every association there as MATCH FULL.
  */
 bool config_has_match_type();
+
+/* The same for release 1.1's scope_columns (NULL for every association of 1.0). */
+bool config_has_scope_columns();
+
+/*
+ * The elements of a name[] (or text[]) datum as C strings; *n = 0 for NULL.
+ */
+char **config_name_array(Datum array, bool isnull, int *n);
+
+/* A name[] datum of n names. */
+Datum config_make_name_array(char *const *names, int n);
 
 /*
  * Runs a write as the configuration's owner; returns the rows it changed.

@@ -550,15 +550,37 @@ struct FirstReference
 {
 	bool found;
 	char *id;
+	TargetRef *target;
+	char *scope; /* "7, " ...: the scope's values, in the target's order */
 };
 
 static void
-remember_reference(Datum, Datum, const char *, const char *id, Oid,
-				   void *context)
+remember_reference(Datum, Datum, const char *, const char *id,
+				   const char *const *scope, Oid, void *context)
 {
 	FirstReference *first = (FirstReference *) context;
-	if (!first->found)
-		*first = FirstReference{ true, id ? pstrdup(id) : nullptr };
+	if (first->found)
+		return;
+	first->found = true;
+	first->id = id ? pstrdup(id) : nullptr;
+	StringInfoData values;
+	initStringInfo(&values);
+	for (int i = 0; i < first->target->nscope; i++)
+		appendStringInfo(&values, "%s, ", scope[i]);
+	first->scope = values.data;
+}
+
+/* "account_id, " ...: a scoped target's scope columns, for a DETAIL. */
+static char *
+scope_column_names(TargetRef *target)
+{
+	StringInfoData names;
+	initStringInfo(&names);
+	for (int i = 0; i < target->nscope; i++)
+		appendStringInfo(&names, "%s, ",
+						 get_attname(target->relid, target->scope[i].attnum,
+									 false));
+	return names.data;
 }
 
 /*
@@ -587,6 +609,7 @@ check_detached(Oid parent, Oid partition)
 			ViolationScope scope;
 			scope.only_target = ref;
 			FirstReference first{};
+			first.target = ref;
 			find_violations(ref->association, scope, 1, remember_reference,
 							&first);
 			if (first.found)
@@ -596,10 +619,12 @@ check_detached(Oid parent, Oid partition)
 					 errmsg("removing partition \"%s\" violates foreign key "
 							"constraint \"%s\"",
 							get_rel_name(partition), ref->association->name),
-					 errdetail(
-						 "Key (%s)=(%s) is still referenced from table \"%s\".",
-						 get_attname(ref->relid, ref->key_attnum, false),
-						 first.id, get_rel_name(ref->association->source))));
+					 errdetail("Key (%s%s)=(%s%s) is still referenced from "
+							   "table \"%s\".",
+							   scope_column_names(ref),
+							   get_attname(ref->relid, ref->key_attnum, false),
+							   first.scope, first.id,
+							   get_rel_name(ref->association->source))));
 		}
 	/*
 	 * The detached table keeps no polyref trigger of its own (PostgreSQL drops

@@ -122,25 +122,71 @@ key_attnum_in(Catalog *catalog, TargetRef *target, TriggerData *td)
 							 RelationGetRelid(td->tg_relation));
 }
 
-/* The old key when this event removes it from the target, or false. */
+/*
+ * The key a target row holds, and its scope values (target->nscope of them,
+ * in scope_columns order), from a row of the relation the event is on.
+ * False when one is NULL: such a row is referenced by nothing.
+ */
 static bool
-removed_key(Catalog *catalog, TargetRef *target, TriggerData *td, Datum *key)
+row_key(Catalog *catalog, TargetRef *target, TriggerData *td,
+		TupleTableSlot *row, Datum *key, Datum **scope)
+{
+	bool isnull;
+	*key = slot_getattr(row, key_attnum_in(catalog, target, td), &isnull);
+	if (isnull)
+		return false;
+	*scope = target->nscope > 0 ? mcxt_array<Datum>(target->nscope) : nullptr;
+	Oid relid = RelationGetRelid(td->tg_relation);
+	for (int i = 0; i < target->nscope; i++)
+	{
+		AttrNumber attnum = catalog_attnum_in(catalog, target->relid,
+											  target->scope[i].attnum, relid);
+		(*scope)[i] = slot_getattr(row, attnum, &isnull);
+		if (isnull)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Whether an UPDATE left the key and every scope column's bytes as they
+ * were.
+ */
+static bool
+key_unchanged(Catalog *catalog, TargetRef *target, TriggerData *td)
 {
 	Relation rel = td->tg_relation;
-	AttrNumber key_attnum = key_attnum_in(catalog, target, td);
-	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event) &&
-		column_unchanged(rel, td->tg_trigslot, td->tg_newslot, key_attnum))
+	if (!column_unchanged(rel, td->tg_trigslot, td->tg_newslot,
+						  key_attnum_in(catalog, target, td)))
 		return false;
-	bool isnull;
-	*key = slot_getattr(td->tg_trigslot, key_attnum, &isnull);
-	return !isnull;
+	for (int i = 0; i < target->nscope; i++)
+		if (!column_unchanged(
+				rel, td->tg_trigslot, td->tg_newslot,
+				catalog_attnum_in(catalog, target->relid,
+								  target->scope[i].attnum,
+								  RelationGetRelid(rel))))
+			return false;
+	return true;
+}
+
+/*
+ * The old key (and scope) when this event removes it from the target, or
+ * false.
+ */
+static bool
+removed_key(Catalog *catalog, TargetRef *target, TriggerData *td, Datum *key,
+			Datum **scope)
+{
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event) &&
+		key_unchanged(catalog, target, td))
+		return false;
+	return row_key(catalog, target, td, td->tg_trigslot, key, scope);
 }
 
 static bool
-still_referenced(TargetRef *target, Datum key)
+still_referenced(TargetRef *target, Datum key, const Datum *scope)
 {
-	Datum values[4];
-	source_plan_params(target, &key, nullptr, values);
+	Datum *values = source_plan_params(target, &key, scope, nullptr, nullptr);
 	return run_plan(source_plan(target, KeptPlan::Referencing),
 					target->association->source_owner, values, nullptr, true,
 					1) > 0;
@@ -151,36 +197,37 @@ still_referenced(TargetRef *target, Datum key)
  * again before the check ran, or when nothing references it any more.
  */
 static void
-check_key_removal(TargetRef *target, TriggerData *td, Datum key)
+check_key_removal(TargetRef *target, TriggerData *td, Datum key,
+				  const Datum *scope)
 {
+	Datum *values = mcxt_array<Datum>(target->nscope + 1);
+	values[0] = key;
+	for (int i = 0; i < target->nscope; i++)
+		values[i + 1] = scope[i];
 	spi_open();
-	if (run_plan(key_exists_plan(target), target->owner, &key, nullptr, true,
+	if (run_plan(key_exists_plan(target), target->owner, values, nullptr, true,
 				 1) == 0 &&
-		still_referenced(target, key))
-		report_still_referenced(target, td->tg_relation, key, false);
+		still_referenced(target, key, scope))
+		report_still_referenced(target, td->tg_relation, key, scope, false);
 	spi_close();
 }
 
 /* RESTRICT, CASCADE, SET NULL, SET DEFAULT: at the end of the statement. */
 static void
 apply_action(Catalog *catalog, TargetRef *target, TriggerData *td,
-			 Action action, Datum key)
+			 Action action, Datum key, const Datum *scope)
 {
 	bool is_delete = TRIGGER_FIRED_BY_DELETE(td->tg_event);
 	Oid source_owner = target->association->source_owner;
 	Datum new_key = (Datum) 0;
-	if (action == Action::Cascade && !is_delete)
-	{
-		bool isnull;
-		new_key = slot_getattr(td->tg_newslot,
-							   key_attnum_in(catalog, target, td), &isnull);
-		if (isnull)
-			action = Action::SetNull; /* a NULL key references nothing */
-	}
-	Datum values[4];
-	source_plan_params(
-		target, &key,
-		action == Action::Cascade && !is_delete ? &new_key : nullptr, values);
+	Datum *new_scope = nullptr;
+	if (action == Action::Cascade && !is_delete &&
+		!row_key(catalog, target, td, td->tg_newslot, &new_key, &new_scope))
+		action = Action::SetNull; /* a NULL key references nothing */
+	Datum *values = source_plan_params(
+		target, &key, scope,
+		action == Action::Cascade && !is_delete ? &new_key : nullptr,
+		new_scope);
 
 	spi_open();
 	switch (action)
@@ -188,8 +235,9 @@ apply_action(Catalog *catalog, TargetRef *target, TriggerData *td,
 		case Action::NoAction:
 			break;
 		case Action::Restrict:
-			if (still_referenced(target, key))
-				report_still_referenced(target, td->tg_relation, key, true);
+			if (still_referenced(target, key, scope))
+				report_still_referenced(target, td->tg_relation, key, scope,
+										true);
 			break;
 		case Action::Cascade:
 			run_plan(source_plan(target, is_delete ? KeptPlan::CascadeDelete
@@ -208,14 +256,15 @@ apply_action(Catalog *catalog, TargetRef *target, TriggerData *td,
 			 * had, so its own check is skipped: look now (as ri_set does).
 			 */
 			spi_close();
-			check_key_removal(target, td, key);
+			check_key_removal(target, td, key, scope);
 			return;
 	}
 	spi_close();
 }
 
 static void
-ignore_violation(Datum, Datum, const char *, const char *, Oid, void *)
+ignore_violation(Datum, Datum, const char *, const char *, const char *const *,
+				 Oid, void *)
 {}
 
 } // namespace polyref
@@ -255,10 +304,11 @@ POLYREF_FUNCTION(polyref_constraint_trigger)
 					continue;
 				serves_an_association = true;
 				Datum key;
+				Datum *scope;
 				if (association_action(target->association, is_delete) ==
 						Action::NoAction &&
-					removed_key(catalog, target, td, &key))
-					check_key_removal(target, td, key);
+					removed_key(catalog, target, td, &key, &scope))
+					check_key_removal(target, td, key, scope);
 			}
 	}
 	if (!serves_an_association)
@@ -288,9 +338,10 @@ POLYREF_FUNCTION(polyref_action_trigger)
 		{
 			Action action = association_action(target->association, is_delete);
 			Datum key;
+			Datum *scope;
 			if (action != Action::NoAction &&
-				removed_key(catalog, target, td, &key))
-				apply_action(catalog, target, td, action, key);
+				removed_key(catalog, target, td, &key, &scope))
+				apply_action(catalog, target, td, action, key, scope);
 		}
 	return PointerGetDatum(NULL);
 }
@@ -323,8 +374,8 @@ POLYREF_FUNCTION(polyref_truncate_trigger)
 		bool referenced;
 		if (whole_plain_table)
 		{
-			Datum values[4];
-			source_plan_params(target, nullptr, nullptr, values);
+			Datum *values =
+				source_plan_params(target, nullptr, nullptr, nullptr, nullptr);
 			referenced = run_plan(source_plan(target, KeptPlan::TruncateProbe),
 								  target->association->source_owner, values,
 								  nullptr, true, 1) > 0;

@@ -94,6 +94,56 @@ match_simple_argument(FunctionCallInfo fcinfo, int argno)
 }
 
 /*
+ * scope_columns (release 1.1; the last parameter of declare): NULL or
+ * columns of source, each once, and neither the kind nor the id column.
+ */
+static const int scope_columns_argno = 13;
+
+static AttrNumber existing_column(Oid relid, const char *column);
+
+static char **
+scope_columns_argument(FunctionCallInfo fcinfo, Oid source,
+					   const ConfigAssociation *a, int *n)
+{
+	*n = 0;
+	if (PG_NARGS() <= scope_columns_argno ||
+		PG_ARGISNULL(scope_columns_argno))
+		return nullptr;
+	bool *nulls;
+	int count;
+	Datum *values =
+		array_elements(PG_GETARG_ARRAYTYPE_P(scope_columns_argno),
+					   "scope_columns", NAMEOID, &nulls, &count);
+	char **columns = mcxt_array0<char *>(count + 1);
+	for (int i = 0; i < count; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+							errmsg("scope_columns must not contain NULL")));
+		columns[i] = pstrdup(NameStr(*DatumGetName(values[i])));
+		(void) existing_column(source, columns[i]);
+		if (strcmp(columns[i], a->type_column) == 0 ||
+			strcmp(columns[i], a->id_column) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("scope column \"%s\" is the association's kind or "
+							"id column",
+							columns[i])));
+		for (int j = 0; j < i; j++)
+			if (strcmp(columns[i], columns[j]) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("scope column \"%s\" is named twice",
+								columns[i])));
+	}
+	if (count == 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("scope_columns must name a column, or be NULL")));
+	*n = count;
+	return columns;
+}
+
+/*
  * A one-dimensional array argument without NULL elements, or n = -1 for a NULL
  * argument.
  */
@@ -148,13 +198,14 @@ lock_owned_source(Oid source, LOCKMODE mode)
  * one, or the single-column primary key.
  */
 static const char *
-lock_referenced_target(Oid target, const char *key_column)
+lock_referenced_target(Oid target, const char *key_column,
+					   const ScopeSpec &scope)
 {
 	LockRelationOid(target, ShareRowExclusiveLock);
 	existing_relation(target);
 	require_table(target);
 	if (key_column == nullptr)
-		key_column = primary_key_column(target);
+		key_column = primary_key_column(target, scope);
 	if (pg_class_aclcheck(target, GetUserId(), ACL_REFERENCES) == ACLCHECK_OK)
 		return key_column;
 	AttrNumber attnum = get_attnum(target, key_column);
@@ -238,15 +289,17 @@ insert_kind(const ConfigAssociation *a, Oid target, const char *kind,
 			const char *key_column)
 {
 	check_kind_label(kind);
-	key_column = lock_referenced_target(target, key_column);
+	ScopeSpec scope = scope_spec_of(a->source, a->scope_columns, a->nscope);
+	key_column = lock_referenced_target(target, key_column, scope);
 
 	/*
-	 * The key must be unique and comparable with the id (42703, 42830, 42804).
+	 * The key (with the scope) must be unique and comparable with the id
+	 * (42703, 42830, 42804).
 	 */
 	Oid id_type =
 		get_atttype(a->source, existing_column(a->source, a->id_column));
 	TargetRef probe{};
-	resolve_target_key(&probe, target, key_column, id_type, a->name);
+	resolve_target_key(&probe, target, key_column, id_type, a->name, scope);
 	if (a->on_update == Action::Cascade &&
 		probe.id_match == IdMatch::Operator &&
 		!can_coerce_type(1, &probe.key_type, &id_type, COERCION_ASSIGNMENT))
@@ -473,12 +526,14 @@ POLYREF_FUNCTION(polyref_declare)
 	a.initially_deferred = initially_deferred;
 	a.validated = validate;
 	a.match_simple = match_simple;
+	a.scope_columns = scope_columns_argument(fcinfo, source, &a, &a.nscope);
+	ScopeSpec scope = scope_spec_of(source, a.scope_columns, a.nscope);
 	/*
 	 * Rights on every target first, so that a refusal names what is missing and
 	 * creates nothing.
 	 */
 	for (int i = 0; i < ntargets; i++)
-		lock_referenced_target(DatumGetObjectId(targets[i]), nullptr);
+		lock_referenced_target(DatumGetObjectId(targets[i]), nullptr, scope);
 	a.created_index = create_index
 						  ? ensure_kind_id_index(
 								source, existing_column(source, a.type_column),
@@ -624,8 +679,8 @@ struct OrphanSink
 };
 
 static void
-emit_orphan(Datum tableoid, Datum ctid, const char *kind, const char *id, Oid,
-			void *context)
+emit_orphan(Datum tableoid, Datum ctid, const char *kind, const char *id,
+			const char *const *, Oid, void *context)
 {
 	ReturnSetInfo *rsinfo = ((OrphanSink *) context)->rsinfo;
 	Datum values[4] = { tableoid, ctid,

@@ -131,8 +131,7 @@ compare_items(const void *left, const void *right, void *arg)
 	if (a->target != b->target)
 		return a->target < b->target ? -1 : 1;
 	TargetRef *const *targets = static_cast<TargetRef *const *>(arg);
-	int order = ApplySortComparator(a->key, false, b->key, false,
-									&targets[a->target]->id_sort);
+	int order = compare_batch_keys(targets[a->target], a->key, b->key);
 	if (order != 0)
 		return order;
 	return a->check < b->check ? -1 : a->check > b->check ? 1 : 0;
@@ -150,6 +149,9 @@ sort_items(SortItem *items, size_t n, TargetRef *const *targets,
 	bool all_int64 = true, all_int32 = true;
 	for (uint32 t = 0; t < ntargets; t++)
 	{
+		/* A scoped target's keys are arrays (make_batch_key). */
+		all_int64 = all_int64 && targets[t]->nscope == 0;
+		all_int32 = all_int32 && targets[t]->nscope == 0;
 		all_int64 = all_int64 &&
 					targets[t]->id_sort.comparator == ssup_datum_signed_cmp;
 		all_int32 =
@@ -306,20 +308,19 @@ probe_items(const SortItem *items, size_t n, TargetRef **targets)
 	for (size_t group = 0; group < n;)
 	{
 		uint32 t = items[group].target;
-		SortSupport sort = &targets[t]->id_sort;
+		TargetRef *target = targets[t];
 		size_t end = group;
 		int nkeys = 0;
 		for (; end < n && items[end].target == t; end++)
 			if (nkeys == 0 ||
-				ApplySortComparator(keys[nkeys - 1], false, items[end].key,
-									false, sort) != 0)
+				compare_batch_keys(target, keys[nkeys - 1], items[end].key) !=
+					0)
 				keys[nkeys++] = items[end].key;
 		probe_sorted_keys(targets[t], keys, nkeys, found);
 		int k = -1;
 		for (size_t i = group; i < end; i++)
 		{
-			if (k < 0 || ApplySortComparator(keys[k], false, items[i].key,
-											 false, sort) != 0)
+			if (k < 0 || compare_batch_keys(target, keys[k], items[i].key) != 0)
 				k++;
 			if (!found[k])
 			{
@@ -486,8 +487,8 @@ on_subtransaction_event(SubXactEvent event, SubTransactionId subxact,
 } // namespace
 
 bool
-pending_checks_add(Catalog *catalog, Kind *kind, Datum key, Relation source,
-				   ItemPointer tid, SubTransactionId subxact)
+pending_checks_add(Catalog *catalog, Kind *kind, Datum key, const Datum *scope,
+				   Relation source, ItemPointer tid, SubTransactionId subxact)
 {
 	TargetRef *target = kind->target;
 	if (!target->sorted_probe || (batch != nullptr && !batch->accepting) ||
@@ -525,13 +526,7 @@ pending_checks_add(Catalog *catalog, Kind *kind, Datum key, Relation source,
 	}
 
 	PendingCheck check;
-	check.key = key;
-	if (!target->key_by_value)
-	{
-		MemoryContext caller_memory = MemoryContextSwitchTo(batch->key_memory);
-		check.key = datumCopy(key, false, target->key_typlen);
-		MemoryContextSwitchTo(caller_memory);
-	}
+	check.key = make_batch_key(target, key, scope, batch->key_memory);
 	check.lane = (uint16) lane;
 	check.subxact = subxact;
 	check.row = *tid;

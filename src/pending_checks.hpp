@@ -51,13 +51,14 @@
 namespace polyref {
 
 /*
- * Adds the check that key is present in kind's target, for the row version
+ * Adds the check that key (with the scope values of a scoped association,
+ * else NULL) is present in kind's target, for the row version
  * at tid in source (the table or a partition), fired in subtransaction
  * subxact.  False when the check must run now instead: the target cannot
  * be probed in a batch, a batch is running, or this transaction loaded polyref.
  */
 bool pending_checks_add(Catalog *catalog, Kind *kind, Datum key,
-						Relation source, ItemPointer tid,
+						const Datum *scope, Relation source, ItemPointer tid,
 						SubTransactionId subxact);
 
 /*

@@ -16,39 +16,54 @@ built_in(Oid oid)
 	return OidIsValid(oid) && oid < FirstNormalObjectId;
 }
 
+/*
+ * What a scan key on one column of the key's index needs, for values of
+ * param_type compared by lookup_operator: false unless they go into the
+ * scan key as they are (same type, cross-type member, or binary coercible)
+ * and both the comparison and the column's ordering are built in.  With
+ * sort, also an ordering among the values, to sort a batch by.
+ */
+static bool
+prepare_column_probe(Relation index, int column, Oid lookup_operator,
+					 Oid param_type, RegProcedure *function, Oid *subtype,
+					 Oid *collation, FmgrInfo *equal, SortSupport sort,
+					 bool *sortable)
+{
+	Oid family = index->rd_opfamily[column];
+	Oid input_type = index->rd_opcintype[column];
+	*collation = index->rd_indcollation[column];
+	Oid left, right;
+	op_input_types(lookup_operator, &left, &right);
+	if (right != param_type && !IsBinaryCoercible(param_type, right))
+		return false;
+	RegProcedure eq = get_opcode(lookup_operator);
+	RegProcedure order =
+		get_opfamily_proc(family, input_type, right, BTORDER_PROC);
+	if (!built_in(eq) || !built_in(order))
+		return false;
+	*function = eq;
+	*subtype = right == input_type ? InvalidOid : right;
+	fmgr_info_cxt(eq, equal, CurrentMemoryContext);
+
+	Oid less = get_opfamily_member(family, right, right, BTLessStrategyNumber);
+	*sortable = OidIsValid(less) && built_in(get_opcode(less));
+	if (*sortable)
+	{
+		memset(sort, 0, sizeof(*sort));
+		sort->ssup_cxt = CurrentMemoryContext;
+		sort->ssup_collation = *collation;
+		PrepareSortSupportFromOrderingOp(less, sort);
+	}
+	return true;
+}
+
 void
 prepare_direct_probe(TargetRef *target, Oid id_type)
 {
 	target->direct_probe = false;
+	target->sorted_probe = false;
 	if (target->partitioned || !is_plain_heap(target->relid))
 		return;
-
-	Relation index = index_open(target->key_index, AccessShareLock);
-	bool btree = index->rd_rel->relam == BTREE_AM_OID;
-	Oid family = index->rd_opfamily[0];
-	Oid input_type = index->rd_opcintype[0];
-	Oid collation = index->rd_indcollation[0];
-	index_close(index, AccessShareLock);
-	if (!btree)
-		return;
-
-	/*
-	 * The id goes into the scan key as it is: same type, cross-type member, or
-	 * binary coercible.
-	 */
-	Oid left, right;
-	op_input_types(target->lookup_operator, &left, &right);
-	Oid param_type = target->id_match == IdMatch::CanonicalText
-						 ? target->key_type
-						 : getBaseType(id_type);
-	if (right != param_type && !IsBinaryCoercible(param_type, right))
-		return;
-	RegProcedure equal = get_opcode(target->lookup_operator);
-	RegProcedure order =
-		get_opfamily_proc(family, input_type, right, BTORDER_PROC);
-	if (!built_in(equal) || !built_in(order))
-		return;
-
 	/*
 	 * FOR KEY SHARE needs SELECT and UPDATE; without them, SPI raises native's
 	 * error.
@@ -57,24 +72,40 @@ prepare_direct_probe(TargetRef *target, Oid id_type)
 						  ACL_SELECT | ACL_UPDATE) != ACLCHECK_OK)
 		return;
 
-	get_typlenbyval(param_type, &target->key_typlen, &target->key_by_value);
-	target->probe_function = equal;
-	target->probe_subtype = right == input_type ? InvalidOid : right;
-	target->probe_collation = collation;
-	fmgr_info_cxt(equal, &target->probe_equal, CurrentMemoryContext);
-	target->direct_probe = true;
-
-	/* A batch of probes also needs an order among ids, to sort the batch by. */
-	target->sorted_probe = false;
-	Oid id_less =
-		get_opfamily_member(family, right, right, BTLessStrategyNumber);
-	if (!OidIsValid(id_less) || !built_in(get_opcode(id_less)))
+	Relation index = index_open(target->key_index, AccessShareLock);
+	bool usable = index->rd_rel->relam == BTREE_AM_OID;
+	bool sortable = usable;
+	/* The id goes into the scan key as it is, as does each scope value. */
+	Oid param_type = target->id_match == IdMatch::CanonicalText
+						 ? target->key_type
+						 : getBaseType(id_type);
+	bool column_sortable = false;
+	usable = usable &&
+			 prepare_column_probe(
+				 index, target->key_index_column, target->lookup_operator,
+				 param_type, &target->probe_function, &target->probe_subtype,
+				 &target->probe_collation, &target->probe_equal,
+				 &target->id_sort, &column_sortable);
+	sortable = sortable && column_sortable;
+	for (int i = 0; usable && i < target->nscope; i++)
+	{
+		ScopePart *part = &target->scope[i];
+		usable = prepare_column_probe(
+			index, part->index_column, part->lookup_operator,
+			part->lookup_param_type, &part->probe_function,
+			&part->probe_subtype, &part->probe_collation, &part->probe_equal,
+			&part->sort, &column_sortable);
+		sortable = sortable && column_sortable;
+		get_typlenbyval(part->lookup_param_type, &part->typlen,
+						&part->by_value);
+	}
+	index_close(index, AccessShareLock);
+	if (!usable)
 		return;
-	memset(&target->id_sort, 0, sizeof(target->id_sort));
-	target->id_sort.ssup_cxt = CurrentMemoryContext;
-	target->id_sort.ssup_collation = collation;
-	PrepareSortSupportFromOrderingOp(id_less, &target->id_sort);
-	target->sorted_probe = true;
+	get_typlenbyval(param_type, &target->key_typlen, &target->key_by_value);
+	target->direct_probe = true;
+	/* A batch of probes also needs an order among keys, to sort it by. */
+	target->sorted_probe = sortable;
 }
 
 /* In ExecLockRows' words, which tell a delete apart from 19 on. */
@@ -91,6 +122,51 @@ serialization_failure(TM_Result result)
 			 errmsg("could not serialize access due to concurrent update")));
 }
 
+/* Does the row version in slot hold the key (and the scope values)? */
+static bool
+row_has_key(TargetRef *target, TupleTableSlot *slot, Datum key,
+			const Datum *scope)
+{
+	bool isnull;
+	Datum held = slot_getattr(slot, target->key_attnum, &isnull);
+	if (isnull || !DatumGetBool(FunctionCall2Coll(&target->probe_equal,
+												  target->probe_collation,
+												  held, key)))
+		return false;
+	for (int i = 0; i < target->nscope; i++)
+	{
+		ScopePart *part = &target->scope[i];
+		held = slot_getattr(slot, part->attnum, &isnull);
+		if (isnull || !DatumGetBool(FunctionCall2Coll(&part->probe_equal,
+													  part->probe_collation,
+													  held, scope[i])))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The scan keys for (scope, key), one per column of the key's index, in its
+ * column order (as btree wants them).
+ */
+static void
+fill_scan_keys(TargetRef *target, Datum key, const Datum *scope,
+			   ScanKeyData *keys)
+{
+	ScanKeyEntryInitialize(&keys[target->key_index_column], 0,
+						   target->key_index_column + 1, BTEqualStrategyNumber,
+						   target->probe_subtype, target->probe_collation,
+						   target->probe_function, key);
+	for (int i = 0; i < target->nscope; i++)
+	{
+		ScopePart *part = &target->scope[i];
+		ScanKeyEntryInitialize(&keys[part->index_column], 0,
+							   part->index_column + 1, BTEqualStrategyNumber,
+							   part->probe_subtype, part->probe_collation,
+							   part->probe_function, scope[i]);
+	}
+}
+
 /*
  * Locks the row the index entry led to, as ExecLockRows does for a FOR KEY
  * SHARE scan; true when the locked version still has the key.  With waited,
@@ -98,7 +174,8 @@ serialization_failure(TM_Result result)
  */
 static bool
 lock_found_row(TargetRef *target, Relation rel, TupleTableSlot *slot,
-			   Snapshot snapshot, Datum key, bool *waited = nullptr)
+			   Snapshot snapshot, Datum key, const Datum *scope,
+			   bool *waited = nullptr)
 {
 	TM_FailureData failure;
 	/*
@@ -121,21 +198,11 @@ lock_found_row(TargetRef *target, Relation rel, TupleTableSlot *slot,
 	switch (result)
 	{
 		case TM_Ok:
-			if (failure.traversed)
-			{
-				/*
-				 * A newer version was locked: it must still hold the key
-				 * (EvalPlanQual's recheck).
-				 */
-				bool isnull;
-				Datum locked_key =
-					slot_getattr(slot, target->key_attnum, &isnull);
-				return !isnull &&
-					   DatumGetBool(FunctionCall2Coll(&target->probe_equal,
-													  target->probe_collation,
-													  locked_key, key));
-			}
-			return true;
+			/*
+			 * A newer version was locked: it must still hold the key
+			 * (EvalPlanQual's recheck).
+			 */
+			return !failure.traversed || row_has_key(target, slot, key, scope);
 		case TM_SelfModified:
 			/*
 			 * Updated or deleted by a later command of this transaction: gone
@@ -170,11 +237,7 @@ still_locked(TargetRef *target, Relation rel, TupleTableSlot *slot,
 		return false;
 	if (!table_tuple_fetch_row_version(rel, &tid, snapshot, slot))
 		return false;
-	bool isnull;
-	Datum held = slot_getattr(slot, target->key_attnum, &isnull);
-	return !isnull &&
-		   DatumGetBool(FunctionCall2Coll(&target->probe_equal,
-										  target->probe_collation, held, key));
+	return row_has_key(target, slot, key, nullptr);
 }
 
 /*
@@ -196,7 +259,7 @@ begin_probe(bool *pushed)
 }
 
 bool
-probe_key(TargetRef *target, Datum key)
+probe_key(TargetRef *target, Datum key, const Datum *scope)
 {
 	bool pushed;
 	Snapshot snapshot = begin_probe(&pushed);
@@ -207,7 +270,9 @@ probe_key(TargetRef *target, Datum key)
 	 */
 	Relation rel = table_open(target->relid, RowShareLock);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	bool rememberable = locked_keys_usable(target->key_by_value);
+	/* Only a bare key is remembered (a scoped one is probed each time). */
+	bool rememberable =
+		target->nscope == 0 && locked_keys_usable(target->key_by_value);
 	if (rememberable && still_locked(target, rel, slot, snapshot, key))
 	{
 		ExecDropSingleTupleTableSlot(slot);
@@ -218,18 +283,19 @@ probe_key(TargetRef *target, Datum key)
 	}
 
 	Relation index = index_open(target->key_index, AccessShareLock);
-	ScanKeyData scan_key;
-	ScanKeyEntryInitialize(&scan_key, 0, 1, BTEqualStrategyNumber,
-						   target->probe_subtype, target->probe_collation,
-						   target->probe_function, key);
-	IndexScanDesc scan = polyref_index_beginscan(rel, index, snapshot, 1, 0);
-	index_rescan(scan, &scan_key, 1, NULL, 0);
+	int nkeys = target->nscope + 1;
+	ScanKeyData *scan_keys = mcxt_array<ScanKeyData>(nkeys);
+	fill_scan_keys(target, key, scope, scan_keys);
+	IndexScanDesc scan =
+		polyref_index_beginscan(rel, index, snapshot, nkeys, 0);
+	index_rescan(scan, scan_keys, nkeys, NULL, 0);
 	bool found = false;
 	while (!found && index_getnext_slot(scan, ForwardScanDirection, slot))
-		found = lock_found_row(target, rel, slot, snapshot, key);
+		found = lock_found_row(target, rel, slot, snapshot, key, scope);
 	if (found && rememberable)
 		locked_keys_remember(target->relid, key, &slot->tts_tid);
 	index_endscan(scan);
+	pfree(scan_keys);
 	ExecDropSingleTupleTableSlot(slot);
 	index_close(index, NoLock);
 	table_close(rel, NoLock);
@@ -252,20 +318,23 @@ probe_sorted_keys(TargetRef *target, const Datum *keys, int nkeys, bool *found)
 	Relation rel = table_open(target->relid, RowShareLock);
 	Relation index = index_open(target->key_index, AccessShareLock);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	IndexScanDesc scan = polyref_index_beginscan(rel, index, snapshot, 1, 0);
+	int ncolumns = target->nscope + 1;
+	ScanKeyData *scan_keys = mcxt_array<ScanKeyData>(ncolumns);
+	IndexScanDesc scan =
+		polyref_index_beginscan(rel, index, snapshot, ncolumns, 0);
 	for (int k = 0; k < nkeys; k++)
 	{
-		ScanKeyData scan_key;
-		ScanKeyEntryInitialize(&scan_key, 0, 1, BTEqualStrategyNumber,
-							   target->probe_subtype, target->probe_collation,
-							   target->probe_function, keys[k]);
-		index_rescan(scan, &scan_key, 1, NULL, 0);
+		Datum key;
+		const Datum *scope;
+		batch_key_parts(target, keys[k], &key, &scope);
+		fill_scan_keys(target, key, scope, scan_keys);
+		index_rescan(scan, scan_keys, ncolumns, NULL, 0);
 		bool waited = false;
 		found[k] = false;
 		while (!found[k] &&
 			   index_getnext_slot(scan, ForwardScanDirection, slot))
-			found[k] =
-				lock_found_row(target, rel, slot, snapshot, keys[k], &waited);
+			found[k] = lock_found_row(target, rel, slot, snapshot, key, scope,
+									  &waited);
 		if (waited && !IsolationUsesXactSnapshot())
 		{
 			/*
@@ -276,7 +345,7 @@ probe_sorted_keys(TargetRef *target, const Datum *keys, int nkeys, bool *found)
 			PopActiveSnapshot();
 			PushActiveSnapshot(GetTransactionSnapshot());
 			snapshot = GetActiveSnapshot();
-			scan = polyref_index_beginscan(rel, index, snapshot, 1, 0);
+			scan = polyref_index_beginscan(rel, index, snapshot, ncolumns, 0);
 		}
 	}
 	index_endscan(scan);
@@ -287,16 +356,87 @@ probe_sorted_keys(TargetRef *target, const Datum *keys, int nkeys, bool *found)
 }
 
 bool
-target_has_key(TargetRef *target, Datum key)
+target_has_key(TargetRef *target, Datum key, const Datum *scope)
 {
 	if (target->direct_probe)
-		return probe_key(target, key);
+		return probe_key(target, key, scope);
+	Datum *values = mcxt_array<Datum>(target->nscope + 1);
+	values[0] = key;
+	for (int i = 0; i < target->nscope; i++)
+		values[i + 1] = scope[i];
 	spi_open();
 	/* As natively, a partitioned target is read with a fresh snapshot. */
-	bool found = run_plan(lookup_key_plan(target), target->owner, &key, " ",
-						  target->partitioned, 1) > 0;
+	bool found = run_plan(lookup_key_plan(target), target->owner, values,
+						  nullptr, target->partitioned, 1) > 0;
 	spi_close();
 	return found;
+}
+
+Datum
+make_batch_key(TargetRef *target, Datum key, const Datum *scope,
+			   MemoryContext memory)
+{
+	if (target->nscope == 0 && target->key_by_value)
+		return key;
+	MemoryContext caller_memory = MemoryContextSwitchTo(memory);
+	if (target->nscope == 0)
+	{
+		Datum copy = datumCopy(key, false, target->key_typlen);
+		MemoryContextSwitchTo(caller_memory);
+		return copy;
+	}
+	Datum *parts = mcxt_array<Datum>(target->nscope + 1);
+	for (int i = 0; i < target->nscope; i++)
+		parts[i] = datumCopy(scope[i], target->scope[i].by_value,
+							 target->scope[i].typlen);
+	parts[target->nscope] =
+		datumCopy(key, target->key_by_value, target->key_typlen);
+	MemoryContextSwitchTo(caller_memory);
+	return PointerGetDatum(parts);
+}
+
+int
+compare_batch_keys(TargetRef *target, Datum x, Datum y)
+{
+	if (target->nscope == 0)
+		return ApplySortComparator(x, false, y, false, &target->id_sort);
+	const Datum *px = (const Datum *) DatumGetPointer(x);
+	const Datum *py = (const Datum *) DatumGetPointer(y);
+	/* In the index's column order, as the scan walks it. */
+	for (int column = 0; column <= target->nscope; column++)
+	{
+		int order;
+		if (column == target->key_index_column)
+			order = ApplySortComparator(px[target->nscope], false,
+										py[target->nscope], false,
+										&target->id_sort);
+		else
+		{
+			int i = 0;
+			while (target->scope[i].index_column != column)
+				i++;
+			order = ApplySortComparator(px[i], false, py[i], false,
+										&target->scope[i].sort);
+		}
+		if (order != 0)
+			return order;
+	}
+	return 0;
+}
+
+void
+batch_key_parts(TargetRef *target, Datum batch_key, Datum *key,
+				const Datum **scope)
+{
+	if (target->nscope == 0)
+	{
+		*key = batch_key;
+		*scope = nullptr;
+		return;
+	}
+	const Datum *parts = (const Datum *) DatumGetPointer(batch_key);
+	*scope = parts;
+	*key = parts[target->nscope];
 }
 
 } // namespace polyref

@@ -27,12 +27,16 @@ namespace polyref {
  */
 void prepare_direct_probe(TargetRef *target, Oid id_type);
 
-/* Is there a live row with this key?  Locks it FOR KEY SHARE if so. */
-bool probe_key(TargetRef *target, Datum key);
+/*
+ * Is there a live row with this key (and, for a scoped association, these
+ * scope values, in scope_columns order; NULL when unscoped)?  Locks it FOR
+ * KEY SHARE if so.
+ */
+bool probe_key(TargetRef *target, Datum key, const Datum *scope);
 
 /*
- * probe_key for many keys at once (target->sorted_probe): keys ascending by
- * target->id_sort and distinct; found[i] tells whether keys[i] has a live
+ * probe_key for many keys at once (target->sorted_probe): batch keys
+ * (make_batch_key) ascending by compare_batch_keys and distinct; found[i] tells whether keys[i] has a live
  * row, now locked FOR KEY SHARE.  One index scan and one snapshot, taken
  * again after a lock wait under READ COMMITTED, as the next native check
  * would; in key order, each descent finds the pages of the last one in
@@ -45,6 +49,18 @@ void probe_sorted_keys(TargetRef *target, const Datum *keys, int nkeys,
  * The check of one key by whichever way the target allows: probe_key or the SPI
  * lookup.
  */
-bool target_has_key(TargetRef *target, Datum key);
+bool target_has_key(TargetRef *target, Datum key, const Datum *scope);
+
+/*
+ * A key as a batch holds it, copied into memory: the key itself when
+ * unscoped, else an array of the scope values and then the key.  Batch keys
+ * of a target are ordered as its key index orders them (the scope and key
+ * columns in the index's order), which is how probe_sorted_keys wants them.
+ */
+Datum make_batch_key(TargetRef *target, Datum key, const Datum *scope,
+					 MemoryContext memory);
+int compare_batch_keys(TargetRef *target, Datum x, Datum y);
+void batch_key_parts(TargetRef *target, Datum batch_key, Datum *key,
+					 const Datum **scope);
 
 } // namespace polyref

@@ -46,10 +46,14 @@ usable(SPIPlanPtr *slot, Oid relid, LOCKMODE lockmode)
 	return false;
 }
 
+/*
+ * SELECT ... FOR KEY SHARE: the key by $1, and each scope column by $2 ...
+ * (from_source: the source's values, else the target's own).
+ */
 static SPIPlanPtr
-target_lookup(SPIPlanPtr *slot, TargetRef *target, Oid op, Oid param_type)
+target_lookup(SPIPlanPtr *slot, TargetRef *target, Oid op, Oid param_type,
+			  bool from_source)
 {
-	/* SELECT ... FOR KEY SHARE */
 	if (usable(slot, target->relid, RowShareLock))
 		return *slot;
 	StringInfoData sql;
@@ -59,22 +63,35 @@ target_lookup(SPIPlanPtr *slot, TargetRef *target, Oid op, Oid param_type)
 	appendStringInfoString(&sql, " x WHERE ");
 	char *key = psprintf("x.%s", column(target->relid, target->key_attnum));
 	generate_operator_clause(&sql, key, target->key_type, op, "$1", param_type);
+	Oid *types = mcxt_array<Oid>(target->nscope + 1);
+	types[0] = param_type;
+	for (int i = 0; i < target->nscope; i++)
+	{
+		const ScopePart *part = &target->scope[i];
+		types[i + 1] = from_source ? part->lookup_param_type : part->type;
+		appendStringInfoString(&sql, " AND ");
+		generate_operator_clause(
+			&sql, psprintf("x.%s", column(target->relid, part->attnum)),
+			part->type, from_source ? part->lookup_operator : part->eq_operator,
+			psprintf("$%d", i + 2), types[i + 1]);
+	}
 	appendStringInfoString(&sql, " FOR KEY SHARE OF x");
-	return kept(slot, &sql, 1, &param_type, target->owner);
+	return kept(slot, &sql, target->nscope + 1, types, target->owner);
 }
 
 SPIPlanPtr
 lookup_key_plan(TargetRef *target)
 {
 	return target_lookup(&target->plans[(int) KeptPlan::LookupKey], target,
-						 target->lookup_operator, target->lookup_param_type);
+						 target->lookup_operator, target->lookup_param_type,
+						 true);
 }
 
 SPIPlanPtr
 key_exists_plan(TargetRef *target)
 {
 	return target_lookup(&target->plans[(int) KeptPlan::KeyExists], target,
-						 target->key_eq_operator, target->key_type);
+						 target->key_eq_operator, target->key_type, false);
 }
 
 /* The lock the statement takes on the source. */
@@ -125,6 +142,16 @@ append_referencing_condition(StringInfo sql, TargetRef *target, bool with_key)
 	else
 		generate_operator_clause(sql, "$2", target->key_type,
 								 target->lookup_operator, id, a->id_type);
+	/* Only rows of the same scope: $5 ... hold the target row's values. */
+	for (int i = 0; i < target->nscope; i++)
+	{
+		appendStringInfoString(sql, " AND ");
+		generate_operator_clause(
+			sql, psprintf("$%d", 5 + i), target->scope[i].type,
+			target->scope[i].lookup_operator,
+			psprintf("x.%s", column(a->source, a->scope_attnums[i])),
+			a->scope_types[i]);
+	}
 }
 
 /* Text ids hold the key's canonical text form: they are found by it. */
@@ -139,14 +166,23 @@ key_param(TargetRef *target, const Datum *key)
 	return *key;
 }
 
-void
+Datum *
 source_plan_params(TargetRef *target, const Datum *old_key,
-				   const Datum *new_key, Datum values[4])
+				   const Datum *old_scope, const Datum *new_key,
+				   const Datum *new_scope)
 {
+	Datum *values = mcxt_array0<Datum>(4 + 2 * target->nscope);
 	values[0] = target->kind_values;
 	values[1] = key_param(target, old_key);
 	values[2] = target->kind_labels;
 	values[3] = key_param(target, new_key);
+	for (int i = 0; i < target->nscope; i++)
+	{
+		values[4 + i] = old_scope != nullptr ? old_scope[i] : (Datum) 0;
+		values[4 + target->nscope + i] =
+			new_scope != nullptr ? new_scope[i] : (Datum) 0;
+	}
+	return values;
 }
 
 SPIPlanPtr
@@ -183,7 +219,16 @@ source_plan(TargetRef *target, KeptPlan which)
 	switch (which)
 	{
 		case KeptPlan::CascadeUpdate:
-			appendStringInfo(&sql, "SET %s = $4 ", id_column);
+			/*
+			 * As a native composite key's cascade: the scope follows the
+			 * target row's too.
+			 */
+			appendStringInfo(&sql, "SET %s = $4", id_column);
+			for (int i = 0; i < a->nscope; i++)
+				appendStringInfo(&sql, ", %s = $%d",
+								 column(a->source, a->scope_attnums[i]),
+								 5 + a->nscope + i);
+			appendStringInfoChar(&sql, ' ');
 			break;
 		case KeptPlan::SetNull:
 			appendStringInfo(&sql, "SET %s = NULL, %s = NULL ", type_column,
@@ -207,13 +252,22 @@ source_plan(TargetRef *target, KeptPlan which)
 	Oid kinds_type = a->type_class == KindColumnClass::Text
 						 ? TEXTARRAYOID
 						 : get_array_type(a->type_type);
-	Oid argtypes[4] = { kinds_type, key_param, TEXTARRAYOID, key_param };
+	Oid *argtypes = mcxt_array<Oid>(4 + 2 * a->nscope);
+	argtypes[0] = kinds_type;
+	argtypes[1] = key_param;
+	argtypes[2] = TEXTARRAYOID;
+	argtypes[3] = key_param;
+	for (int i = 0; i < a->nscope; i++)
+		argtypes[4 + i] = argtypes[4 + a->nscope + i] = target->scope[i].type;
 	int nargs = which == KeptPlan::CascadeUpdate
 					? 4
 					: (a->type_class == KindColumnClass::Citext ? 3 : 2);
-	if (which == KeptPlan::TruncateProbe &&
-		a->type_class != KindColumnClass::Citext)
-		nargs = 1;
+	if (which == KeptPlan::TruncateProbe)
+		nargs = a->type_class != KindColumnClass::Citext ? 1 : 3;
+	else if (a->nscope > 0)
+		/* $3 and $4 typed even where unused, so that the scope is $5 ... */
+		nargs = which == KeptPlan::CascadeUpdate ? 4 + 2 * a->nscope
+												 : 4 + a->nscope;
 	return kept(slot, &sql, nargs, argtypes, a->source_owner);
 }
 

@@ -14,8 +14,11 @@
 
 namespace polyref {
 
-/* Plans on the target table (KeptPlan::LookupKey, KeyExists). */
-/* $1: the id (or the parsed key) */
+/*
+ * Plans on the target table (KeptPlan::LookupKey, KeyExists).  $1: the id
+ * (or the parsed key), then a scoped association's scope values, as the
+ * source holds them (LookupKey) or as the target does (KeyExists).
+ */
 SPIPlanPtr lookup_key_plan(TargetRef *target);
 SPIPlanPtr key_exists_plan(TargetRef *target); /* $1: a key */
 
@@ -24,15 +27,16 @@ SPIPlanPtr key_exists_plan(TargetRef *target); /* $1: a key */
  * the kept plans after it.  Parameters: $1 the kinds that point at this target
  * (in the kind column's type), $2 the old key (CanonicalText: its text form),
  * $3 the kind labels as text[] (used by Citext kind columns), $4 the new key
- * (CascadeUpdate).
+ * (CascadeUpdate); for a scoped association, $5 ... the old row's scope
+ * values, then (CascadeUpdate) the new row's.
  */
 SPIPlanPtr source_plan(TargetRef *target, KeptPlan which);
 
 /*
- * Fills values[0..3] for source_plan; old_key and new_key may be NULL when
- * unused.
+ * The values for source_plan; keys and scopes may be NULL when unused.
  */
-void source_plan_params(TargetRef *target, const Datum *old_key,
-						const Datum *new_key, Datum values[4]);
+Datum *source_plan_params(TargetRef *target, const Datum *old_key,
+						  const Datum *old_scope, const Datum *new_key,
+						  const Datum *new_scope);
 
 } // namespace polyref

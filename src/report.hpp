@@ -15,7 +15,8 @@ namespace polyref {
 
 enum class SourceViolation
 {
-	MixedNulls,  /* one of kind and id is NULL (MATCH FULL) */
+	/* one of kind and id is NULL, or a scope column of a set reference */
+	MixedNulls,
 	UnknownKind, /* the kind is not declared */
 	MissingKey,  /* the kind's target has no row with that key */
 };
@@ -37,18 +38,23 @@ bool may_see_values(Oid relid, const AttrNumber *attnums, int n);
 										  SourceViolation why);
 
 /*
- * The same from the text of the row's kind and id, as validation reads them
- * (either NULL for MixedNulls); target names the kind's table for
+ * The same from the text of the row's kind, id and scope values (a->nscope
+ * of them, in scope_columns order; NULL when unscoped), as validation reads
+ * them (any NULL for MixedNulls); target names the kind's table for
  * MissingKey; show: whether DETAIL may name the values.
  */
 [[noreturn]] void report_source_violation_text(Association *a, Relation source,
 											   SourceViolation why,
 											   const char *kind, const char *id,
+											   const char *const *scope,
 											   Oid target, bool show);
 
-/* DELETE or UPDATE of a target key that rows of the source still reference. */
+/*
+ * DELETE or UPDATE of a target key (with its scope values, target->nscope of
+ * them) that rows of the source still reference.
+ */
 [[noreturn]] void report_still_referenced(TargetRef *target,
 										  Relation target_rel, Datum key,
-										  bool is_restrict);
+										  const Datum *scope, bool is_restrict);
 
 } // namespace polyref

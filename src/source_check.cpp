@@ -44,6 +44,25 @@ check_row_reference(Catalog *catalog, Association *a, Relation rel,
 		report_now(a, rel, row, columns, nullptr, SourceViolation::MixedNulls,
 				   when);
 	}
+	/*
+	 * A reference that is set needs its scope set too: MATCH FULL refuses a
+	 * NULL there, MATCH SIMPLE checks nothing.
+	 */
+	Datum *scope = nullptr;
+	if (a->nscope > 0)
+	{
+		scope = mcxt_array<Datum>(a->nscope);
+		for (int i = 0; i < a->nscope; i++)
+		{
+			bool isnull;
+			scope[i] = slot_getattr(row, columns.scope_attnums[i], &isnull);
+			if (isnull && a->match_simple)
+				return;
+			if (isnull)
+				report_now(a, rel, row, columns, nullptr,
+						   SourceViolation::MixedNulls, when);
+		}
+	}
 	Kind *kind = association_kind_of(a, kind_value);
 	if (kind == nullptr)
 		report_now(a, rel, row, columns, nullptr, SourceViolation::UnknownKind,
@@ -56,9 +75,10 @@ check_row_reference(Catalog *catalog, Association *a, Relation rel,
 		report_now(a, rel, row, columns, kind, SourceViolation::MissingKey,
 				   when);
 
-	if (pending_checks_add(catalog, kind, key, rel, &row->tts_tid, subxact))
+	if (pending_checks_add(catalog, kind, key, scope, rel, &row->tts_tid,
+						   subxact))
 		return;
-	if (!target_has_key(target, key))
+	if (!target_has_key(target, key, scope))
 		report_now(a, rel, row, columns, kind, SourceViolation::MissingKey,
 				   when);
 }

@@ -64,7 +64,7 @@ static bool
 one_pass_applies(Association *a, const ViolationScope &scope)
 {
 	if (scope.only_kind != nullptr || scope.only_target != nullptr ||
-		OidIsValid(scope.scan_relid))
+		OidIsValid(scope.scan_relid) || a->nscope > 0)
 		return false;
 	if (a->type_class == KindColumnClass::Citext || !integer_type(a->id_type) ||
 		!is_plain_heap(a->source) ||
@@ -224,7 +224,7 @@ find_violations_in_one_pass(Association *a, long limit, ViolationSink found,
 				  id_null
 					  ? nullptr
 					  : psprintf(INT64_FORMAT, integer_value(id, a->id_type)),
-				  InvalidOid, context);
+				  nullptr, InvalidOid, context);
 			count++;
 			continue;
 		}
@@ -252,7 +252,7 @@ find_violations_in_one_pass(Association *a, long limit, ViolationSink found,
 			{
 				found(tableoid, row_address(&missing[m].row),
 					  missing[m].kind->label,
-					  psprintf(INT64_FORMAT, missing[m].id),
+					  psprintf(INT64_FORMAT, missing[m].id), nullptr,
 					  a->targets[t]->relid, context);
 				count++;
 			}
@@ -325,6 +325,7 @@ struct Violations
 {
 	ViolationSink found;
 	void *context;
+	int nscope;                  /* scope texts after the first four */
 	MemoryContext caller_memory; /* the sink runs in it */
 	MemoryContext batch_memory;  /* one batch's work, reset after it */
 	long limit;                  /* 0: no limit */
@@ -350,8 +351,15 @@ emit_row(Violations *v, SPITupleTable *rows, uint64 i, Oid target)
 	Datum ctid = SPI_getbinval(row, rows->tupdesc, 2, &isnull);
 	char *kind = SPI_getvalue(row, rows->tupdesc, 3);
 	char *id = SPI_getvalue(row, rows->tupdesc, 4);
+	char **scope = nullptr;
+	if (v->nscope > 0)
+	{
+		scope = mcxt_array<char *>(v->nscope);
+		for (int i = 0; i < v->nscope; i++)
+			scope[i] = SPI_getvalue(row, rows->tupdesc, 5 + i);
+	}
 	MemoryContext batch_memory = MemoryContextSwitchTo(v->caller_memory);
-	v->found(tableoid, ctid, kind, id, target, v->context);
+	v->found(tableoid, ctid, kind, id, scope, target, v->context);
 	MemoryContextSwitchTo(batch_memory);
 	v->count++;
 }
@@ -389,10 +397,15 @@ for_each_row(Violations *v, const CheckCursor &cursor, bool rows_are_violations,
 /* What every query selects and reads. */
 struct SourceQuery
 {
-	const char *select; /* SELECT tableoid, ctid, kind, id */
+	/* SELECT tableoid, ctid, kind, id, and the scope columns (as text) */
+	const char *select;
 	const char *source; /* the relation scanned */
 	const char *type_column;
 	const char *id_column;
+	const char **scope_columns; /* quoted */
+	/* " AND x.<scope> IS NOT NULL" for each, and "x.<scope> IS NULL OR ..." */
+	const char *scope_set;
+	const char *scope_null;
 	Oid role; /* the source's owner */
 };
 
@@ -417,6 +430,24 @@ source_query(Association *a, const ViolationScope &scope)
 							  "NULL::pg_catalog.tid, x.%s::pg_catalog.text, "
 							  "x.%s::pg_catalog.text",
 							  q.type_column, q.id_column);
+	q.scope_columns = mcxt_array<const char *>(a->nscope + 1);
+	StringInfoData select, set, null;
+	initStringInfo(&select);
+	initStringInfo(&set);
+	initStringInfo(&null);
+	appendStringInfoString(&select, q.select);
+	for (int i = 0; i < a->nscope; i++)
+	{
+		q.scope_columns[i] = quote_identifier(a->scope_columns[i]);
+		appendStringInfo(&select, ", x.%s::pg_catalog.text",
+						 q.scope_columns[i]);
+		appendStringInfo(&set, " AND x.%s IS NOT NULL", q.scope_columns[i]);
+		appendStringInfo(&null, "%sx.%s IS NULL", i > 0 ? " OR " : "",
+						 q.scope_columns[i]);
+	}
+	q.select = select.data;
+	q.scope_set = set.data;
+	q.scope_null = null.data;
 	q.role = a->source_owner;
 	return q;
 }
@@ -436,13 +467,23 @@ emit_unmatched_kinds(Violations *v, Association *a, const SourceQuery &q)
 		psprintf("x.%s IS NOT NULL AND NOT x.%s::pg_catalog.text "
 				 "OPERATOR(pg_catalog.=) ANY ($1)",
 				 q.type_column, q.type_column);
-	char *sql = a->match_simple
-					? psprintf("%s FROM %s x WHERE x.%s IS NOT NULL AND %s",
-							   q.select, q.source, q.id_column, unknown_kind)
-					: psprintf("%s FROM %s x WHERE (x.%s IS NULL) "
-							   "OPERATOR(pg_catalog.<>) (x.%s IS NULL) OR (%s)",
-							   q.select, q.source, q.type_column, q.id_column,
-							   unknown_kind);
+	/*
+	 * A set reference with a NULL scope column mixes NULLs too (MATCH FULL);
+	 * MATCH SIMPLE does not check it.
+	 */
+	const char *null_scope =
+		a->nscope == 0 ? ""
+					   : psprintf(" OR (x.%s IS NOT NULL AND x.%s IS NOT NULL "
+								  "AND (%s))",
+								  q.type_column, q.id_column, q.scope_null);
+	char *sql =
+		a->match_simple
+			? psprintf("%s FROM %s x WHERE x.%s IS NOT NULL%s AND %s", q.select,
+					   q.source, q.id_column, q.scope_set, unknown_kind)
+			: psprintf("%s FROM %s x WHERE (x.%s IS NULL) "
+					   "OPERATOR(pg_catalog.<>) (x.%s IS NULL) OR (%s)%s",
+					   q.select, q.source, q.type_column, q.id_column,
+					   unknown_kind, null_scope);
 	CheckCursor cursor =
 		check_cursor_open(sql, text_array(labels, a->nkinds), q.role);
 	for_each_row(v, cursor, true, [v](SPITupleTable *rows, uint64 i) {
@@ -467,13 +508,14 @@ kinds_of_target(Association *a, TargetRef *target, const char *only_kind)
 	return nlabels == 0 ? (Datum) 0 : text_array(labels, nlabels);
 }
 
-/* The source rows of kinds $1 with a non-NULL id. */
+/* The source rows of kinds $1 with a non-NULL id (and scope). */
 static char *
 rows_of_kinds(const SourceQuery &q, const char *columns)
 {
 	return psprintf("%s%s FROM %s x WHERE x.%s::pg_catalog.text "
-					"OPERATOR(pg_catalog.=) ANY ($1) AND x.%s IS NOT NULL",
-					q.select, columns, q.source, q.type_column, q.id_column);
+					"OPERATOR(pg_catalog.=) ANY ($1) AND x.%s IS NOT NULL%s",
+					q.select, columns, q.source, q.type_column, q.id_column,
+					q.scope_set);
 }
 
 /*
@@ -494,6 +536,15 @@ emit_missing_by_anti_join(Violations *v, Association *a, TargetRef *target,
 	else
 		generate_operator_clause(&match, key, target->key_type,
 								 target->lookup_operator, id, a->id_type);
+	for (int i = 0; i < a->nscope; i++)
+	{
+		appendStringInfoString(&match, " AND ");
+		generate_operator_clause(
+			&match,
+			qualified_column("t", target->relid, target->scope[i].attnum),
+			target->scope[i].type, target->scope[i].lookup_operator,
+			psprintf("x.%s", q.scope_columns[i]), a->scope_types[i]);
+	}
 	char *sql = psprintf("%s AND NOT EXISTS (SELECT 1 FROM %s t WHERE %s)",
 						 rows_of_kinds(q, ""), scanned_relation(target->relid),
 						 match.data);
@@ -511,15 +562,15 @@ emit_missing_by_anti_join(Violations *v, Association *a, TargetRef *target,
  * made current again.
  */
 static bool
-key_present(TargetRef *target, SPIPlanPtr lookup, Datum id,
+key_present(TargetRef *target, SPIPlanPtr lookup, Datum *values,
 			MemoryContext batch_memory)
 {
-	Datum key = id;
+	Datum id = values[0];
 	if (target->id_match == IdMatch::CanonicalText &&
-		!canonical_key(target, id, &key))
+		!canonical_key(target, id, &values[0]))
 		return false;
 	bool present =
-		execute_as(target->owner, lookup, &key, NULL, GetLatestSnapshot(),
+		execute_as(target->owner, lookup, values, NULL, GetLatestSnapshot(),
 				   InvalidSnapshot, true, false, 1, "a key lookup") > 0;
 	SPI_freetuptable(SPI_tuptable);
 	MemoryContextSwitchTo(batch_memory);
@@ -543,17 +594,42 @@ emit_missing_by_lookup(Violations *v, TargetRef *target, const SourceQuery &q,
 		&lookup_sql, qualified_column("t", target->relid, target->key_attnum),
 		target->key_type, target->lookup_operator, "$1",
 		target->lookup_param_type);
-	SPIPlanPtr lookup = prepare_as(lookup_sql.data, 1,
-								   &target->lookup_param_type, target->owner);
-	char *sql = rows_of_kinds(q, psprintf(", x.%s", q.id_column));
+	int nscope = target->nscope;
+	Oid *types = mcxt_array<Oid>(nscope + 1);
+	types[0] = target->lookup_param_type;
+	StringInfoData columns;
+	initStringInfo(&columns);
+	appendStringInfo(&columns, ", x.%s", q.id_column);
+	for (int i = 0; i < nscope; i++)
+	{
+		const ScopePart *part = &target->scope[i];
+		types[i + 1] = part->lookup_param_type;
+		appendStringInfoString(&lookup_sql, " AND ");
+		generate_operator_clause(
+			&lookup_sql, qualified_column("t", target->relid, part->attnum),
+			part->type, part->lookup_operator, psprintf("$%d", i + 2),
+			types[i + 1]);
+		appendStringInfo(&columns, ", x.%s", q.scope_columns[i]);
+	}
+	SPIPlanPtr lookup =
+		prepare_as(lookup_sql.data, nscope + 1, types, target->owner);
+	char *sql = rows_of_kinds(q, columns.data);
 	CheckCursor cursor = check_cursor_open(sql, kinds, q.role);
-	for_each_row(
-		v, cursor, false, [v, target, lookup](SPITupleTable *rows, uint64 i) {
-			bool isnull;
-			Datum id = SPI_getbinval(rows->vals[i], rows->tupdesc, 5, &isnull);
-			if (!key_present(target, lookup, id, v->batch_memory))
-				emit_row(v, rows, i, target->relid);
-		});
+	/* After tableoid, ctid, kind, id and the scope as text: id and scope. */
+	int first = 5 + nscope;
+	for_each_row(v, cursor, false,
+				 [v, target, lookup, nscope, first](SPITupleTable *rows,
+													uint64 i) {
+					 Datum *values = mcxt_array<Datum>(nscope + 1);
+					 for (int c = 0; c <= nscope; c++)
+					 {
+						 bool isnull;
+						 values[c] = SPI_getbinval(rows->vals[i], rows->tupdesc,
+												   first + c, &isnull);
+					 }
+					 if (!key_present(target, lookup, values, v->batch_memory))
+						 emit_row(v, rows, i, target->relid);
+				 });
 }
 
 static uint64
@@ -561,7 +637,8 @@ find_violations_by_queries(Association *a, const ViolationScope &scope,
 						   long limit, ViolationSink found, void *context)
 {
 	SourceQuery q = source_query(a, scope);
-	Violations v{ found, context, CurrentMemoryContext, nullptr, limit, 0 };
+	Violations v{ found,  context, a->nscope, CurrentMemoryContext,
+				  nullptr, limit,   0 };
 	spi_open();
 	v.batch_memory =
 		AllocSetContextCreate(CurrentMemoryContext, "polyref validation batch",
@@ -601,12 +678,15 @@ struct FirstViolation
 	bool found;
 	char *kind;
 	char *id;
+	const char *const *scope;
+	bool null_scope; /* a set reference with a NULL scope column */
 	Oid target;
+	int nscope;
 };
 
 static void
-remember_first(Datum, Datum, const char *kind, const char *id, Oid target,
-			   void *context)
+remember_first(Datum, Datum, const char *kind, const char *id,
+			   const char *const *scope, Oid target, void *context)
 {
 	FirstViolation *first = (FirstViolation *) context;
 	if (first->found)
@@ -615,12 +695,20 @@ remember_first(Datum, Datum, const char *kind, const char *id, Oid target,
 	first->kind = kind ? pstrdup(kind) : nullptr;
 	first->id = id ? pstrdup(id) : nullptr;
 	first->target = target;
+	char **copy = mcxt_array0<char *>(first->nscope + 1);
+	for (int i = 0; i < first->nscope; i++)
+	{
+		copy[i] = scope[i] ? pstrdup(scope[i]) : nullptr;
+		first->null_scope |= scope[i] == nullptr;
+	}
+	first->scope = copy;
 }
 
 void
 validate_rows(Association *a, const ViolationScope &scope)
 {
 	FirstViolation first{};
+	first.nscope = a->nscope;
 	ViolationScope without_addresses = scope;
 	without_addresses.need_row_address = false;
 	find_violations(a, without_addresses, 1, remember_first, &first);
@@ -632,15 +720,19 @@ validate_rows(Association *a, const ViolationScope &scope)
 	 */
 	Oid checked = OidIsValid(scope.scan_relid) ? scope.scan_relid : a->source;
 	Relation source = table_open(checked, AccessShareLock);
-	AttrNumber attnums[2] = { a->type_attnum, a->id_attnum };
-	SourceViolation why = first.kind == nullptr || first.id == nullptr
-							  ? SourceViolation::MixedNulls
-						  : !OidIsValid(first.target)
-							  ? SourceViolation::UnknownKind
-							  : SourceViolation::MissingKey;
-	report_source_violation_text(a, source, why, first.kind, first.id,
-								 first.target,
-								 may_see_values(a->source, attnums, 2));
+	AttrNumber *attnums = mcxt_array<AttrNumber>(a->nscope + 2);
+	attnums[0] = a->type_attnum;
+	attnums[1] = a->id_attnum;
+	for (int i = 0; i < a->nscope; i++)
+		attnums[i + 2] = a->scope_attnums[i];
+	SourceViolation why =
+		first.kind == nullptr || first.id == nullptr || first.null_scope
+			? SourceViolation::MixedNulls
+		: !OidIsValid(first.target) ? SourceViolation::UnknownKind
+									: SourceViolation::MissingKey;
+	report_source_violation_text(
+		a, source, why, first.kind, first.id, first.scope, first.target,
+		may_see_values(a->source, attnums, a->nscope + 2));
 }
 
 } // namespace polyref

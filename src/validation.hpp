@@ -30,11 +30,15 @@ struct ViolationScope
 
 /*
  * Finds rows of the association that violate it (at most limit, 0 for all).
- * Each violation is passed to found(tableoid, ctid, kind, id, target, context);
- * target is InvalidOid for rows with an undeclared kind or a half-NULL pair.
+ * Each violation is passed to found(tableoid, ctid, kind, id, scope, target,
+ * context), scope being the text of a scoped association's scope values
+ * (a->nscope of them, each NULL when NULL; NULL when unscoped); target is
+ * InvalidOid for rows with an undeclared kind or a NULL mix (a half-NULL
+ * pair, or a set pair with a NULL scope).
  */
 using ViolationSink = void (*)(Datum tableoid, Datum ctid, const char *kind,
-							   const char *id, Oid target, void *context);
+							   const char *id, const char *const *scope,
+							   Oid target, void *context);
 uint64 find_violations(Association *a, const ViolationScope &scope, long limit,
 					   ViolationSink found, void *context);
 
