@@ -290,6 +290,9 @@ missing_source_column(const ConfigAssociation *a)
 		return a->type_column;
 	if (get_attnum(a->source, a->id_column) == InvalidAttrNumber)
 		return a->id_column;
+	for (int i = 0; i < a->nscope; i++)
+		if (get_attnum(a->source, a->scope_columns[i]) == InvalidAttrNumber)
+			return a->scope_columns[i];
 	return nullptr;
 }
 
@@ -298,17 +301,20 @@ missing_source_column(const ConfigAssociation *a)
  * index), in native messages' words; NULL if it lost nothing.
  */
 static const char *
-kind_loss(const ConfigKind *kind, Oid id_type, const DroppedObject *dropped,
-		  int ndropped)
+kind_loss(const ConfigKind *kind, Oid id_type, const ScopeSpec &scope,
+		  const DroppedObject *dropped, int ndropped)
 {
 	if (const DroppedObject *table =
 			dropped_table(dropped, ndropped, kind->target))
 		return table->description;
 	TargetRef probe{};
-	KeyProblem problem =
-		find_target_key(&probe, kind->target, kind->key_column, id_type);
+	KeyProblem problem = find_target_key(&probe, kind->target,
+										 kind->key_column, id_type, scope);
 	if (problem == KeyProblem::NoColumn)
-		return psprintf("column %s of table %s", kind->key_column,
+		return psprintf("column %s of table %s",
+						probe.problem_part >= 0
+							? scope.columns[probe.problem_part]
+							: kind->key_column,
 						get_rel_name(kind->target));
 	if (problem == KeyProblem::NotUnique)
 		return psprintf("a unique index on column %s of table %s",
@@ -345,13 +351,14 @@ check_association_after_drop(ConfigAssociation *a, const ConfigKind *all_kinds,
 		return;
 	}
 	Oid id_type = get_atttype(a->source, get_attnum(a->source, a->id_column));
+	ScopeSpec scope = scope_spec_of(a->source, a->scope_columns, a->nscope);
 	for (int i = 0; i < nall_kinds; i++)
 	{
 		const ConfigKind *kind = &all_kinds[i];
 		if (kind->source != a->source ||
 			strcmp(kind->association, a->name) != 0)
 			continue;
-		const char *needs = kind_loss(kind, id_type, dropped, ndropped);
+		const char *needs = kind_loss(kind, id_type, scope, dropped, ndropped);
 		if (needs == nullptr)
 			continue;
 		if (behavior != DROP_CASCADE)
@@ -451,6 +458,33 @@ check_before_drop_table(DropStmt *stmt)
  * ALTER TABLE and CREATE TABLE
  */
 
+/*
+ * A scoped association finds its scope in each target by the source's
+ * column names: a scope column keeps its name, in the source and in each
+ * target, while the association needs it.
+ */
+static void
+refuse_scope_rename(Oid relid, const char *column)
+{
+	int n;
+	ConfigAssociation *touching = config_associations_touching(relid, &n);
+	for (int i = 0; i < n; i++)
+	{
+		for (int c = 0; c < touching[i].nscope; c++)
+			if (strcmp(touching[i].scope_columns[c], column) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot rename column \"%s\" of table \"%s\"",
+								column, get_rel_name(relid)),
+						 errdetail("Association \"%s\" on table \"%s\" is "
+								   "scoped by the column of that name.",
+								   touching[i].name,
+								   get_rel_name(touching[i].source)),
+						 errhint("Undeclare the association, rename the "
+								 "columns, and declare it again.")));
+	}
+}
+
 /* ALTER TABLE ... RENAME COLUMN: the configuration keeps column names. */
 static void
 follow_column_rename(RenameStmt *stmt)
@@ -478,6 +512,7 @@ follow_column_rename(RenameStmt *stmt)
 				 "key_column OPERATOR(pg_catalog.=) $2",
 				 3, types, values);
 	spi_close();
+	refuse_scope_rename(relid, stmt->subname);
 }
 
 /*
@@ -500,13 +535,16 @@ recheck_types(Oid relid)
 		Oid id_type =
 			get_atttype(touching[i].source,
 						get_attnum(touching[i].source, touching[i].id_column));
+		ScopeSpec scope =
+			scope_spec_of(touching[i].source, touching[i].scope_columns,
+						  touching[i].nscope);
 		for (int k = 0; k < nkinds; k++)
 		{
 			if (!config_kind_of(&kinds[k], &touching[i]))
 				continue;
 			TargetRef probe{};
 			resolve_target_key(&probe, kinds[k].target, kinds[k].key_column,
-							   id_type, touching[i].name);
+							   id_type, touching[i].name, scope);
 		}
 	}
 }

@@ -241,23 +241,63 @@ find_pairs(Datum schemas, bool schemas_null, int *count)
 	return pairs;
 }
 
-static bool
-single_column_index(Oid index)
+/*
+ * A target's key as a proposal reads it: a single-column primary key, or a
+ * primary key whose other columns the source has too, by name (a tenant:
+ * posts(account_id, id) beside comments.account_id).  The key is then the
+ * column the source lacks, or, when it has them all (its own id), the last
+ * one, as Rails 7.1 lists [:account_id, :id].
+ */
+struct ProposedKey
 {
-	HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(index));
+	const char *key_column;
+	char **scope_columns; /* in the primary key's order; NULL if none */
+	int nscope;
+};
+
+static bool
+proposed_key(Oid relid, Oid source, ProposedKey *out)
+{
+	Relation rel = table_open(relid, AccessShareLock);
+	Oid pk_index = polyref_primary_key_index(rel);
+	table_close(rel, AccessShareLock);
+	if (!OidIsValid(pk_index))
+		return false;
+	HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(pk_index));
 	if (!HeapTupleIsValid(tuple))
 		return false;
-	bool single = ((Form_pg_index) GETSTRUCT(tuple))->indnkeyatts == 1;
+	Form_pg_index index = (Form_pg_index) GETSTRUCT(tuple);
+	int n = index->indnkeyatts;
+	char **names = mcxt_array0<char *>(n + 1);
+	int key = -1;
+	for (int c = 0; c < n; c++)
+	{
+		names[c] = get_attname(relid, index->indkey.values[c], false);
+		if (get_attnum(source, names[c]) == InvalidAttrNumber)
+			key = key < 0 ? c : -2; /* two the source lacks: no scope */
+	}
 	ReleaseSysCache(tuple);
-	return single;
+	if (n == 1)
+		key = 0;
+	else if (key == -1)
+		key = n - 1;
+	if (key < 0)
+		return false;
+	out->key_column = names[key];
+	out->scope_columns = n > 1 ? mcxt_array0<char *>(n) : nullptr;
+	out->nscope = 0;
+	for (int c = 0; c < n; c++)
+		if (c != key)
+			out->scope_columns[out->nscope++] = names[c];
+	return true;
 }
 
 /*
- * A table the caller may read, with a single-column primary key, for this kind;
- * InvalidOid if none.
+ * A table the caller may read, whose primary key polyref can use (see
+ * proposed_key), for this kind; InvalidOid if none.
  */
 static Oid
-find_target(const char *kind, Oid source)
+find_target(const char *kind, Oid source, ProposedKey *key)
 {
 	Oid schema = get_rel_namespace(source);
 	ListCell *cell;
@@ -274,13 +314,22 @@ find_target(const char *kind, Oid source)
 			 relkind != RELKIND_PARTITIONED_TABLE) ||
 			pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 			continue;
-		Relation rel = table_open(relid, AccessShareLock);
-		Oid pk_index = polyref_primary_key_index(rel);
-		table_close(rel, AccessShareLock);
-		if (OidIsValid(pk_index) && single_column_index(pk_index))
+		if (proposed_key(relid, source, key))
 			return relid;
 	}
 	return InvalidOid;
+}
+
+/* Whether two proposed keys have the same scope columns, in order. */
+static bool
+same_scope(const ProposedKey &x, const ProposedKey &y)
+{
+	if (x.nscope != y.nscope)
+		return false;
+	for (int i = 0; i < x.nscope; i++)
+		if (strcmp(x.scope_columns[i], y.scope_columns[i]) != 0)
+			return false;
+	return true;
 }
 
 static int64
@@ -301,6 +350,7 @@ struct KindFound
 {
 	char *kind;
 	Oid target;
+	ProposedKey key;
 	int64 rows;
 	int64 null_ids; /* rows of the kind whose id is NULL */
 	int64 orphans;  /* rows that would dangle (NULL ids never do: see below) */
@@ -330,10 +380,20 @@ read_kinds(const ColumnPair *pair, int *count)
 	const char *of_kind = psprintf(
 		"FROM %s x WHERE x.%s::pg_catalog.text OPERATOR(pg_catalog.=) $1",
 		source, type_column);
+	const ProposedKey *scope = nullptr; /* the first target's */
 	for (uint64 i = 0; i < n; i++)
 	{
 		KindFound *k = &kinds[i];
-		k->target = find_target(k->kind, pair->source);
+		k->target = find_target(k->kind, pair->source, &k->key);
+		/*
+		 * One association has one scope: a target scoped otherwise than the
+		 * first one found is proposed as no target.
+		 */
+		if (OidIsValid(k->target) && scope != nullptr &&
+			!same_scope(*scope, k->key))
+			k->target = InvalidOid;
+		if (OidIsValid(k->target) && scope == nullptr)
+			scope = &k->key;
 		k->rows = count_query(
 			psprintf("SELECT pg_catalog.count(*) %s", of_kind), k->kind);
 		/*
@@ -352,17 +412,28 @@ read_kinds(const ColumnPair *pair, int *count)
 		}
 		/*
 		 * Compared as text: what the types are does not matter for a proposal.
+		 * A NULL scope matches nothing: such a row is an orphan (MATCH FULL).
 		 */
-		const char *key = quote_identifier(primary_key_column(k->target));
-		k->orphans =
-			count_query(psprintf("SELECT pg_catalog.count(*) %s AND x.%s IS "
-								 "NOT NULL AND NOT EXISTS"
-								 " (SELECT 1 FROM %s t WHERE "
-								 "t.%s::pg_catalog.text OPERATOR(pg_catalog.=)"
-								 " x.%s::pg_catalog.text)",
-								 of_kind, id_column,
-								 qualified_relation(k->target), key, id_column),
-						k->kind);
+		const char *key = quote_identifier(k->key.key_column);
+		StringInfoData same_scope_test;
+		initStringInfo(&same_scope_test);
+		for (int c = 0; c < k->key.nscope; c++)
+		{
+			const char *column = quote_identifier(k->key.scope_columns[c]);
+			appendStringInfo(&same_scope_test,
+							 " AND t.%s::pg_catalog.text "
+							 "OPERATOR(pg_catalog.=) x.%s::pg_catalog.text",
+							 column, column);
+		}
+		k->orphans = count_query(
+			psprintf("SELECT pg_catalog.count(*) %s AND x.%s IS "
+					 "NOT NULL AND NOT EXISTS"
+					 " (SELECT 1 FROM %s t WHERE "
+					 "t.%s::pg_catalog.text OPERATOR(pg_catalog.=)"
+					 " x.%s::pg_catalog.text%s)",
+					 of_kind, id_column, qualified_relation(k->target), key,
+					 id_column, same_scope_test.data),
+			k->kind);
 	}
 	*count = (int) n;
 	return kinds;
@@ -381,12 +452,14 @@ declaration(const ColumnPair *pair, const KindFound *kinds, int n)
 	bool orphans = false;
 	bool null_ids = false;
 	int mapped = 0;
+	const ProposedKey *scope = nullptr;
 	for (int i = 0; i < n; i++)
 	{
 		orphans |= kinds[i].orphans > 0;
 		null_ids |= kinds[i].null_ids > 0;
 		if (!OidIsValid(kinds[i].target))
 			continue;
+		scope = &kinds[i].key;
 		appendStringInfo(
 			&targets, "%s%s", mapped ? ", " : "",
 			quote_literal_cstr(qualified_relation(kinds[i].target)));
@@ -415,6 +488,14 @@ declaration(const ColumnPair *pair, const KindFound *kinds, int n)
 		appendStringInfoString(&call, ", validate => false");
 	if (null_ids)
 		appendStringInfoString(&call, ", match_type => 'simple'");
+	if (scope != nullptr && scope->nscope > 0)
+	{
+		appendStringInfoString(&call, ", scope_columns => ARRAY[");
+		for (int c = 0; c < scope->nscope; c++)
+			appendStringInfo(&call, "%s%s", c > 0 ? ", " : "",
+							 quote_literal_cstr(scope->scope_columns[c]));
+		appendStringInfoString(&call, "]::name[]");
+	}
 	appendStringInfoString(&call, ");");
 	return call.data;
 }

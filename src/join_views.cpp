@@ -90,6 +90,22 @@ append_join_condition(StringInfo sql, Association *a, TargetRef *target,
 	}
 }
 
+/* AND t.<scope column> = s.<scope column> ...: the same scope. */
+static void
+append_scope_condition(StringInfo sql, Association *a, TargetRef *target)
+{
+	for (int i = 0; i < target->nscope; i++)
+	{
+		appendStringInfoString(sql, " AND ");
+		generate_operator_clause(
+			sql,
+			qualified_column("t", target->relid, target->scope[i].attnum),
+			target->scope[i].type, target->scope[i].lookup_operator,
+			qualified_column("s", a->source, a->scope_attnums[i]),
+			a->scope_types[i]);
+	}
+}
+
 /*
  * The view's query: every column of the source, target_kind and target; one
  * UNION ALL branch per kind, so that a filter on the source's columns or on
@@ -117,6 +133,7 @@ join_view_query(Association *a)
 		append_scanned_relation(&sql, kind->target->relid);
 		appendStringInfoString(&sql, " t ON ");
 		append_join_condition(&sql, a, kind->target, id_column);
+		append_scope_condition(&sql, a, kind->target);
 		appendStringInfoString(&sql, "\n WHERE ");
 		append_kind_test(&sql, a, type_column, kind);
 	}

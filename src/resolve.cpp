@@ -228,12 +228,68 @@ append_key_equals(StringInfo sql, TargetRef *target, const char *right,
 		target->key_type, target->key_eq_operator, right, right_type);
 }
 
+/*
+ * A scoped association's helpers take the scope values as an extra argument
+ * (SPEC); the others do not.  nscope_given: how many were given, -1 for
+ * none (the call without the argument).
+ */
+static void
+require_scope_count(Association *a, int nscope_given)
+{
+	if (nscope_given < 0 && a->nscope > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("association \"%s\" is scoped by %d column%s",
+						a->name, a->nscope, a->nscope > 1 ? "s" : ""),
+				 errhint("Pass the scope values as the last argument.")));
+	if (nscope_given >= 0 && nscope_given != a->nscope)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("association \"%s\" is scoped by %d column%s, and "
+						"%d scope value%s were given",
+						a->name, a->nscope, a->nscope == 1 ? "" : "s",
+						nscope_given, nscope_given == 1 ? "" : "s")));
+}
+
+/*
+ * A scope value given as any type, as the target's scope column holds it:
+ * through text, which every type has (the target column's input function
+ * says what it accepts).
+ */
+static Datum
+scope_value(const ScopePart *part, Oid given_type, Datum value)
+{
+	Oid output, input, ioparam;
+	bool is_varlena;
+	getTypeOutputInfo(given_type, &output, &is_varlena);
+	getTypeInputInfo(part->type, &input, &ioparam);
+	return OidInputFunctionCall(input, OidOutputFunctionCall(output, value),
+								ioparam, -1);
+}
+
+/* AND t.<scope column> = $<first> ..., each of the column's type. */
+static void
+append_scope_equals(StringInfo sql, TargetRef *target, const char *alias,
+					int first)
+{
+	for (int i = 0; i < target->nscope; i++)
+	{
+		appendStringInfoString(sql, " AND ");
+		generate_operator_clause(
+			sql, qualified_column("t", target->relid, target->scope[i].attnum),
+			target->scope[i].type, target->scope[i].eq_operator,
+			alias != nullptr ? psprintf("%s.s%d", alias, i + 1)
+							 : psprintf("$%d", first + i),
+			target->scope[i].type);
+	}
+}
+
 } // namespace polyref
 
 using namespace polyref;
 
 /* ------------------------------------------------------------------------
- * resolve(source, name, kind, id) -> jsonb
+ * resolve(source, name, kind, id [, scope]) -> jsonb
  */
 
 POLYREF_FUNCTION(polyref_resolve)
@@ -242,27 +298,53 @@ POLYREF_FUNCTION(polyref_resolve)
 	require_argument(fcinfo, 1, "name");
 	Association *a =
 		declared_association(PG_GETARG_OID(0), text_argument(fcinfo, 1));
+	/* The scope values: the fifth argument (resolve's overload for them). */
+	bool *scope_nulls = nullptr;
+	Datum *scope_given = nullptr;
+	Oid scope_type = InvalidOid;
+	int nscope_given = -1;
+	if (PG_NARGS() > 4)
+	{
+		require_argument(fcinfo, 4, "scope");
+		ArrayType *array = PG_GETARG_ARRAYTYPE_P(4);
+		scope_type = ARR_ELEMTYPE(array);
+		scope_given = array_elements(array, "scope", scope_type, &scope_nulls,
+									 &nscope_given);
+	}
+	require_scope_count(a, nscope_given);
 	if (PG_ARGISNULL(2))
 		PG_RETURN_NULL(); /* a NULL reference points nowhere */
 	Kind *kind = declared_kind(a, text_argument(fcinfo, 2));
 	IdConverter converter;
 	converter_init(&converter, kind->target,
 				   get_fn_expr_argtype(fcinfo->flinfo, 3), true);
-	Datum key;
-	if (PG_ARGISNULL(3) || !id_to_key(&converter, PG_GETARG_DATUM(3), &key))
-		PG_RETURN_NULL();
-
 	TargetRef *target = kind->target;
+	Datum *values = mcxt_array<Datum>(target->nscope + 1);
+	Oid *types = mcxt_array<Oid>(target->nscope + 1);
+	if (PG_ARGISNULL(3) ||
+		!id_to_key(&converter, PG_GETARG_DATUM(3), &values[0]))
+		PG_RETURN_NULL();
+	types[0] = converter.key_base;
+	for (int i = 0; i < target->nscope; i++)
+	{
+		if (scope_nulls[i])
+			PG_RETURN_NULL(); /* a NULL scope: no row */
+		values[i + 1] =
+			scope_value(&target->scope[i], scope_type, scope_given[i]);
+		types[i + 1] = target->scope[i].type;
+	}
+
 	StringInfoData sql;
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT pg_catalog.to_jsonb(t.*) FROM ");
 	append_scanned_relation(&sql, target->relid);
 	appendStringInfoString(&sql, " t WHERE ");
 	append_key_equals(&sql, target, "$1", converter.key_base);
+	append_scope_equals(&sql, target, nullptr, 2);
 
 	spi_open();
-	Oid argtype = converter.key_base;
-	int rc = SPI_execute_with_args(sql.data, 1, &argtype, &key, NULL, true, 0);
+	int rc = SPI_execute_with_args(sql.data, target->nscope + 1, types, values,
+								   NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "polyref: resolving failed: %s",
 			 SPI_result_code_string(rc));
@@ -292,6 +374,8 @@ struct Wanted
 	int kind;       /* index into the association's kinds */
 	const char *id; /* as the caller gave it, as text */
 	Datum key;
+	Datum *scope;           /* in the target's scope columns' types */
+	const char *scope_text; /* the scope values as given, for ordering */
 };
 
 int
@@ -301,7 +385,46 @@ wanted_order(const void *x, const void *y)
 	const Wanted *b = (const Wanted *) y;
 	if (a->kind != b->kind)
 		return a->kind < b->kind ? -1 : 1;
-	return strcmp(a->id, b->id);
+	int order = strcmp(a->scope_text, b->scope_text);
+	return order != 0 ? order : strcmp(a->id, b->id);
+}
+
+/*
+ * The scope values given for pair i (nscope of them from scopes, row-major):
+ * false when one is NULL (such a pair points nowhere).
+ */
+struct GivenScopes
+{
+	const Datum *values;
+	const bool *nulls;
+	Oid type;
+	int nscope;
+};
+
+bool
+wanted_scope(Wanted *w, TargetRef *target, const GivenScopes &given, int i)
+{
+	w->scope = mcxt_array<Datum>(given.nscope + 1);
+	StringInfoData text;
+	initStringInfo(&text);
+	Oid output;
+	bool is_varlena;
+	if (given.nscope > 0)
+		getTypeOutputInfo(given.type, &output, &is_varlena);
+	for (int p = 0; p < given.nscope; p++)
+	{
+		int at = i * given.nscope + p;
+		if (given.nulls[at])
+			return false;
+		w->scope[p] =
+			scope_value(&target->scope[p], given.type, given.values[at]);
+		/* Each value quoted, so that no two scopes print alike. */
+		appendStringInfoString(
+			&text, quote_literal_cstr(OidOutputFunctionCall(
+					   output, given.values[at])));
+	}
+	w->scope_text = text.data;
+	return true;
 }
 
 /*
@@ -313,7 +436,7 @@ wanted_order(const void *x, const void *y)
 Wanted *
 wanted_keys(Association *a, const Datum *kinds, const bool *kind_nulls,
 			const Datum *ids, const bool *id_nulls, int n, Oid id_type,
-			IdConverter **converters, int *count)
+			const GivenScopes &scopes, IdConverter **converters, int *count)
 {
 	Wanted *wanted = mcxt_array<Wanted>(n + 1);
 	int nwanted = 0;
@@ -329,7 +452,8 @@ wanted_keys(Association *a, const Datum *kinds, const bool *kind_nulls,
 			converter_init(converters[k], kind->target, id_type, true);
 		}
 		Datum key;
-		if (id_nulls[i] || !id_to_key(converters[k], ids[i], &key))
+		if (id_nulls[i] || !id_to_key(converters[k], ids[i], &key) ||
+			!wanted_scope(&wanted[nwanted], kind->target, scopes, i))
 			continue;
 		wanted[nwanted].kind = k;
 		wanted[nwanted].id =
@@ -348,7 +472,10 @@ wanted_keys(Association *a, const Datum *kinds, const bool *kind_nulls,
 	return wanted;
 }
 
-/* Target rows joined with the keys $1 and the ids $2 they were asked by. */
+/*
+ * Target rows joined with the keys $1, the ids $2 they were asked by and
+ * (scoped) the scope values $3 ...
+ */
 char *
 resolve_many_query(TargetRef *target, Oid key_base)
 {
@@ -357,8 +484,15 @@ resolve_many_query(TargetRef *target, Oid key_base)
 	appendStringInfoString(&sql, "SELECT i.id, pg_catalog.to_jsonb(t.*) FROM ");
 	append_scanned_relation(&sql, target->relid);
 	appendStringInfoString(&sql, " t JOIN ROWS FROM (pg_catalog.unnest($1), "
-								 "pg_catalog.unnest($2)) AS i(key, id) ON ");
+								 "pg_catalog.unnest($2)");
+	for (int i = 0; i < target->nscope; i++)
+		appendStringInfo(&sql, ", pg_catalog.unnest($%d)", i + 3);
+	appendStringInfoString(&sql, ") AS i(key, id");
+	for (int i = 0; i < target->nscope; i++)
+		appendStringInfo(&sql, ", s%d", i + 1);
+	appendStringInfoString(&sql, ") ON ");
 	append_key_equals(&sql, target, "i.key", key_base);
+	append_scope_equals(&sql, target, "i", 0);
 	appendStringInfo(&sql, " WHERE %s ",
 					 qualified_column("t", target->relid, target->key_attnum));
 	append_operator(&sql, target->key_eq_operator);
@@ -385,11 +519,24 @@ emit_resolved(ReturnSetInfo *rsinfo, Kind *kind, Oid key_base,
 	if (!OidIsValid(key_array_type))
 		elog(ERROR, "polyref: type %s has no array type",
 			 format_type_be(key_base));
-	Oid types[2] = { key_array_type, TEXTARRAYOID };
-	Datum values[2] = { make_array(keys, n, key_base),
-						make_array(texts, n, TEXTOID) };
-	int rc = SPI_execute_with_args(resolve_many_query(kind->target, key_base),
-								   2, types, values, NULL, true, 0);
+	TargetRef *target = kind->target;
+	Oid *types = mcxt_array<Oid>(target->nscope + 2);
+	Datum *values = mcxt_array<Datum>(target->nscope + 2);
+	types[0] = key_array_type;
+	types[1] = TEXTARRAYOID;
+	values[0] = make_array(keys, n, key_base);
+	values[1] = make_array(texts, n, TEXTOID);
+	for (int p = 0; p < target->nscope; p++)
+	{
+		Datum *column = mcxt_array<Datum>(n + 1);
+		for (int i = 0; i < n; i++)
+			column[i] = wanted[i].scope[p];
+		types[p + 2] = get_array_type(target->scope[p].type);
+		values[p + 2] = make_array(column, n, target->scope[p].type);
+	}
+	int rc = SPI_execute_with_args(resolve_many_query(target, key_base),
+								   target->nscope + 2, types, values, NULL,
+								   true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "polyref: resolving failed: %s",
 			 SPI_result_code_string(rc));
@@ -406,6 +553,47 @@ emit_resolved(ReturnSetInfo *rsinfo, Kind *kind, Oid key_base,
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, isnull);
 	}
 	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * resolve_many's scopes (its fifth argument): one row of a->nscope values per
+ * pair, a one-dimensional array when there is one scope column.
+ */
+GivenScopes
+given_scopes(FunctionCallInfo fcinfo, Association *a, int npairs)
+{
+	GivenScopes given{ nullptr, nullptr, InvalidOid, 0 };
+	if (PG_NARGS() <= 4)
+	{
+		require_scope_count(a, -1);
+		return given;
+	}
+	require_argument(fcinfo, 4, "scopes");
+	ArrayType *array = PG_GETARG_ARRAYTYPE_P(4);
+	int ndim = ARR_NDIM(array);
+	int per_pair = ndim == 2 ? ARR_DIMS(array)[1] : 1;
+	int rows = ndim == 0 ? 0 : ARR_DIMS(array)[0];
+	if (ndim > 2 || rows != npairs)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("scopes must give one row of scope values per pair"),
+				 errdetail("%d pairs were given.", npairs)));
+	require_scope_count(a, per_pair);
+	int n;
+	given.type = ARR_ELEMTYPE(array);
+	int16 typlen;
+	bool typbyval;
+	char typalign;
+	get_typlenbyvalalign(given.type, &typlen, &typbyval, &typalign);
+	Datum *values;
+	bool *nulls;
+	/* Every element, row after row, whatever the dimensions. */
+	deconstruct_array(array, given.type, typlen, typbyval, typalign, &values,
+					  &nulls, &n);
+	given.values = values;
+	given.nulls = nulls;
+	given.nscope = per_pair;
+	return given;
 }
 
 } // namespace
@@ -433,10 +621,11 @@ POLYREF_FUNCTION(polyref_resolve_many)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("kinds and ids must have the same length"),
 				 errdetail("%d kinds and %d ids were given.", nkinds, nids)));
+	GivenScopes scopes = given_scopes(fcinfo, a, nkinds);
 	IdConverter **converters = mcxt_array0<IdConverter *>(a->nkinds + 1);
 	int nwanted;
 	Wanted *wanted = wanted_keys(a, kinds, kind_nulls, ids, id_nulls, nkinds,
-								 id_type, converters, &nwanted);
+								 id_type, scopes, converters, &nwanted);
 
 	InitMaterializedSRF(fcinfo, 0);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
@@ -549,6 +738,27 @@ referrers_query(TargetRef *ref, Oid key_param_type)
 	else
 		generate_operator_clause(&sql, "$2", key_param_type,
 								 ref->lookup_operator, id_column, a->id_type);
+	if (ref->nscope > 0)
+	{
+		/*
+		 * Scoped: only rows of the scope of a target row with that key ($4,
+		 * the key itself), the rows that point at it.
+		 */
+		appendStringInfoString(&sql, " AND EXISTS (SELECT 1 FROM ");
+		append_scanned_relation(&sql, ref->relid);
+		appendStringInfoString(&sql, " t WHERE ");
+		append_key_equals(&sql, ref, "$4", getBaseType(ref->key_type));
+		for (int i = 0; i < ref->nscope; i++)
+		{
+			appendStringInfoString(&sql, " AND ");
+			generate_operator_clause(
+				&sql, qualified_column("t", ref->relid, ref->scope[i].attnum),
+				ref->scope[i].type, ref->scope[i].lookup_operator,
+				qualified_column("s", a->source, a->scope_attnums[i]),
+				a->scope_types[i]);
+		}
+		appendStringInfoChar(&sql, ')');
+	}
 	return sql.data;
 }
 
@@ -566,13 +776,14 @@ emit_referrers(ReturnSetInfo *rsinfo, TargetRef *ref,
 			CStringGetTextDatum(OutputFunctionCall(&ref->key_output, key));
 		key_param_type = TEXTOID;
 	}
-	Oid types[3] = { a->type_class == KindColumnClass::Enum
+	Oid types[4] = { a->type_class == KindColumnClass::Enum
 						 ? get_array_type(a->type_type)
 						 : TEXTARRAYOID,
-					 key_param_type, TEXTARRAYOID };
-	Datum values[3] = { ref->kind_values, key_param, ref->kind_labels };
-	int rc = SPI_execute_with_args(referrers_query(ref, key_param_type), 3,
-								   types, values, NULL, true, 0);
+					 key_param_type, TEXTARRAYOID, getBaseType(ref->key_type) };
+	Datum values[4] = { ref->kind_values, key_param, ref->kind_labels, key };
+	int rc = SPI_execute_with_args(referrers_query(ref, key_param_type),
+								   ref->nscope > 0 ? 4 : 3, types, values,
+								   NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "polyref: finding referrers failed: %s",
 			 SPI_result_code_string(rc));

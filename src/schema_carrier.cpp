@@ -232,8 +232,9 @@ declaration_arguments(Oid source, const char *name, int *nargs)
 	int nkinds;
 	ConfigKind *kinds = config_kinds(source, name, &nkinds);
 	List *views = recorded_join_views(source, name);
-	char **args = (char **) palloc0(sizeof(char *) *
-									(8 + 3 * nkinds + list_length(views) + 1));
+	char **args = (char **) palloc0(
+		sizeof(char *) *
+		(8 + a.nscope + 3 * nkinds + list_length(views) + 1));
 	int n = 0;
 	args[n++] = pstrdup(format_argument);
 	args[n++] = psprintf("type_column=%s", a.type_column);
@@ -247,6 +248,9 @@ declaration_arguments(Oid source, const char *name, int *nargs)
 	 * match_type. */
 	if (a.match_simple)
 		args[n++] = pstrdup("match_type=simple");
+	/* A scoped association's columns, one argument each, in their order. */
+	for (int i = 0; i < a.nscope; i++)
+		args[n++] = psprintf("scope_column=%s", a.scope_columns[i]);
 	/* Kinds sorted by label (config_kinds), so that the same declaration always
 	 * reads the same. */
 	for (int k = 0; k < nkinds; k++)
@@ -406,6 +410,8 @@ struct Carried
 	bool validated;
 	const char *created_index; /* NULL: none */
 	bool match_simple;
+	char **scope_columns;
+	int nscope;
 	CarriedKind *kinds;
 	int nkinds;
 	const char **join_view_names; /* as carried */
@@ -504,6 +510,18 @@ parse_carried(const TriggerRow *t)
 							   match_type));
 		d.match_simple = strcmp(match_type, "simple") == 0;
 	}
+	d.scope_columns = mcxt_array0<char *>(t->nargs - i + 1);
+	while (i < t->nargs &&
+		   strncmp(t->args[i], "scope_column=", strlen("scope_column=")) == 0)
+	{
+		const char *column = name_value(t, i++, "scope_column");
+		for (int j = 0; j < d.nscope; j++)
+			if (strcmp(d.scope_columns[j], column) == 0)
+				malformed(t, i,
+						  psprintf("scope column \"%s\" is named twice.",
+								   column));
+		d.scope_columns[d.nscope++] = (char *) column;
+	}
 	d.kinds = mcxt_array0<CarriedKind>((t->nargs - i) / 3 + 1);
 	while (i < t->nargs && strncmp(t->args[i], "kind=", strlen("kind=")) == 0)
 	{
@@ -593,6 +611,8 @@ resolve_carried(Carried *d)
 							   t->name, display_relation(t->relid))));
 	AttrNumber type_attnum = carried_column(t, t->relid, d->type_column);
 	carried_column(t, t->relid, d->id_column);
+	for (int i = 0; i < d->nscope; i++)
+		carried_column(t, t->relid, d->scope_columns[i]);
 	Oid kind_type = getBaseType(get_atttype(t->relid, type_attnum));
 	classify_kind_column(kind_type, d->type_column, t->relid);
 	find_carried_relations(d);
@@ -620,6 +640,8 @@ resolve_carried(Carried *d)
 									  t->name, display_relation(t->relid),
 									  t->name, k->kind)));
 		carried_column(t, k->target, k->key_column);
+		for (int c = 0; c < d->nscope; c++)
+			carried_column(t, k->target, d->scope_columns[c]);
 		if (type_is_enum(kind_type))
 		{
 			HeapTuple label =
@@ -693,6 +715,8 @@ record_carried(const Carried *d)
 	a.validated = d->validated;
 	a.created_index = (char *) d->created_index;
 	a.match_simple = d->match_simple;
+	a.scope_columns = d->scope_columns;
+	a.nscope = d->nscope;
 	spi_open();
 	config_insert_association(&a);
 	for (int i = 0; i < d->nkinds; i++)
@@ -812,7 +836,7 @@ POLYREF_FUNCTION(polyref_carried_declarations)
 		for (int k = 0; k < Max(d.nkinds, 1); k++)
 		{
 			bool has_kind = d.nkinds > 0;
-			Datum values[15] = {
+			Datum values[16] = {
 				ObjectIdGetDatum(t.relid),
 				CStringGetTextDatum(t.name),
 				DirectFunctionCall1(namein, CStringGetDatum(d.type_column)),
@@ -832,8 +856,12 @@ POLYREF_FUNCTION(polyref_carried_declarations)
 						 : (Datum) 0,
 				nviews > 0 ? make_array(views, nviews, REGCLASSOID) : (Datum) 0,
 				CStringGetTextDatum(d.match_simple ? "simple" : "full"),
+				d.nscope > 0
+					? config_make_name_array(d.scope_columns, d.nscope)
+					: (Datum) 0,
 			};
-			bool nulls[15] = {};
+			bool nulls[16] = {};
+			nulls[15] = d.nscope == 0;
 			nulls[13] = nviews == 0;
 			nulls[9] = d.created_index == nullptr;
 			nulls[10] = nulls[11] = nulls[12] = !has_kind;
