@@ -77,6 +77,22 @@ inserted_by_this_transaction(TupleTableSlot *row)
  * Source side: is the new (kind, id) present?  (RI_FKey_check)
  */
 
+/* Whether an UPDATE left the kind, the id and every scope column as they were. */
+static bool
+reference_unchanged(Catalog *catalog, Association *a, Relation rel,
+					TupleTableSlot *old_row, TupleTableSlot *new_row)
+{
+	SourceColumns columns =
+		source_columns_in(catalog, a, RelationGetRelid(rel));
+	if (!column_unchanged(rel, old_row, new_row, columns.type_attnum) ||
+		!column_unchanged(rel, old_row, new_row, columns.id_attnum))
+		return false;
+	for (int i = 0; i < a->nscope; i++)
+		if (!column_unchanged(rel, old_row, new_row, columns.scope_attnums[i]))
+			return false;
+	return true;
+}
+
 static void
 check_new_reference(Catalog *catalog, Association *a, TriggerData *td)
 {
@@ -90,11 +106,8 @@ check_new_reference(Catalog *catalog, Association *a, TriggerData *td)
 		 * inserted by this transaction: its INSERT check will find that
 		 * version dead and pass, so this one must look.
 		 */
-		SourceColumns columns =
-			source_columns_in(catalog, a, RelationGetRelid(rel));
 		if (!inserted_by_this_transaction(td->tg_trigslot) &&
-			column_unchanged(rel, td->tg_trigslot, row, columns.type_attnum) &&
-			column_unchanged(rel, td->tg_trigslot, row, columns.id_attnum))
+			reference_unchanged(catalog, a, rel, td->tg_trigslot, row))
 			return;
 	}
 	/*
