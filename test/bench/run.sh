@@ -21,6 +21,17 @@
 #                  ARRAY['posts','videos','photos'], kinds => ARRAY['Post',
 #                  'Video','Photo'])  (the default: DEFERRABLE INITIALLY DEFERRED)
 #   h  polyref imm g declared with initially_deferred => false
+# Scoped variants (issue 15: a tenant column in the key), for workload 7 only;
+# their targets have PRIMARY KEY (account_id, id), id 1..TARGETS belonging to
+# account 1 + id % ACCOUNTS, and each comment carries its target's account:
+#   i  scoped none   a + account_id int, no integrity
+#   j  scoped single comments(account_id int, post_id bigint), index on
+#                    (account_id, post_id), no foreign key
+#   k  composite FK  j + FOREIGN KEY (account_id, post_id) REFERENCES
+#                    posts (account_id, id) DEFERRABLE INITIALLY DEFERRED
+#   l  polyref scoped i + polyref.declare(..., scope_columns =>
+#                    ARRAY['account_id']) (deferred, the default)
+# The scoped check's cost is l - i for polyref, k - j for the native key.
 # The check's own cost is (c|d) - b for the native key, (g|h) - a for polyref,
 # f - a for the trigger: same table shape, the check being the only difference.
 #
@@ -44,6 +55,9 @@
 #              'cascade' (a and b: the same DELETE with nothing to cascade)
 #   5 validate NOT VALID then VALIDATE CONSTRAINT (native, as d) vs declare(...,
 #              validate => false) then polyref.validate() (as g), ROWS rows
+#   7 scoped   workload 1 (INSERT ... SELECT of ROWS rows, COMMIT included)
+#              on the scoped variants i, j, k, l: polyref's scoped check
+#              against a native composite foreign key, as a ratio
 #   6 memory   peak RssAnon (private anonymous memory, shared buffers not
 #              included) of the backend running workloads 1 and 2, sampled
 #              every 50 ms from /proc/<pid>/status
@@ -53,6 +67,8 @@
 # Environment:
 #   POLYREF_BENCH_ROWS             comments per load        (default 1000000)
 #   POLYREF_BENCH_TARGETS          rows per target table    (default 100000)
+#   POLYREF_BENCH_ACCOUNTS         accounts (tenants) of the scoped variants
+#                                  (default 10, at least 2)
 #   POLYREF_BENCH_REPEAT           repeats per workload     (default 3)
 #   POLYREF_BENCH_PGBENCH_SECONDS  duration of each pgbench (default 20)
 #   POLYREF_BENCH_PORT             port of the throwaway cluster (default 54329)
@@ -77,9 +93,10 @@ source "$repo/test/cluster.sh"
 ROWS=${POLYREF_BENCH_ROWS:-1000000}
 TARGETS=${POLYREF_BENCH_TARGETS:-100000}
 REPEAT=${POLYREF_BENCH_REPEAT:-3}
+ACCOUNTS=${POLYREF_BENCH_ACCOUNTS:-10}
 PGBENCH_SECONDS=${POLYREF_BENCH_PGBENCH_SECONDS:-20}
 DELETED=$((TARGETS / 10))     # targets deleted by the cascade workload
-for n in ROWS TARGETS REPEAT PGBENCH_SECONDS DELETED; do
+for n in ROWS TARGETS REPEAT PGBENCH_SECONDS DELETED ACCOUNTS; do
     if ! [[ ${!n} =~ ^[1-9][0-9]*$ ]]; then
         echo "test/bench/run.sh: $n must be a positive integer (got '${!n}')" >&2
         exit 2
@@ -89,6 +106,11 @@ done
 VARIANTS=(a b c d e f g h)
 CASCADE_VARIANTS=(a b c d e g h)   # f has no delete side
 VALIDATE_VARIANTS=(d g)            # native VALIDATE CONSTRAINT vs polyref.validate()
+SCOPED_VARIANTS=(i j k l)          # workload 7: scoped check vs composite FK
+if ((ACCOUNTS < 2)); then
+    echo "test/bench/run.sh: ACCOUNTS must be at least 2 (got $ACCOUNTS)" >&2
+    exit 2
+fi
 
 # Server settings, besides fsync/synchronous_commit/full_page_writes = off from
 # test/cluster.sh.  Autovacuum is off because the script vacuums what it loads;
@@ -204,7 +226,16 @@ CREATE TABLE bench.src_arc AS
            CASE commentable_type WHEN 'Photo' THEN commentable_id END AS photo_id,
            body
       FROM bench.src_poly ORDER BY id;
-VACUUM ANALYZE bench.src_poly, bench.src_single, bench.src_arc;
+-- the scoped variants' rows: the same targets, each with its account
+CREATE TABLE bench.src_scoped AS
+    SELECT id, 1 + commentable_id % $ACCOUNTS AS account_id, commentable_type,
+           commentable_id, body
+      FROM bench.src_poly ORDER BY id;
+CREATE TABLE bench.src_scoped_single AS
+    SELECT id, account_id, commentable_id AS post_id, body
+      FROM bench.src_scoped ORDER BY id;
+VACUUM ANALYZE bench.src_poly, bench.src_single, bench.src_arc,
+               bench.src_scoped, bench.src_scoped_single;
 COPY bench.src_poly   (id, commentable_type, commentable_id, body) TO '$files/poly.copy';
 COPY bench.src_single (id, post_id, body) TO '$files/single.copy';
 COPY bench.src_arc    (id, post_id, video_id, photo_id, body) TO '$files/arc.copy';
@@ -216,6 +247,8 @@ shape_of() {
         a | f | g | h) echo poly ;;
         b | c | d) echo single ;;
         e) echo arc ;;
+        i | l) echo scoped ;;
+        j | k) echo scoped_single ;;
     esac
 }
 columns_of() {
@@ -223,6 +256,8 @@ columns_of() {
         poly) echo "id, commentable_type, commentable_id, body" ;;
         single) echo "id, post_id, body" ;;
         arc) echo "id, post_id, video_id, photo_id, body" ;;
+        scoped) echo "id, account_id, commentable_type, commentable_id, body" ;;
+        scoped_single) echo "id, account_id, post_id, body" ;;
     esac
 }
 
@@ -231,6 +266,9 @@ columns_of() {
 setup_schema() {
     local v=$1
     local s=v_$v
+    case $(shape_of "$v") in
+        scoped | scoped_single) setup_scoped_schema "$v"; return ;;
+    esac
     {
         cat <<SQL
 DROP SCHEMA IF EXISTS $s CASCADE;
@@ -272,6 +310,48 @@ CREATE TABLE comments (
 CREATE INDEX ON comments (post_id);
 CREATE INDEX ON comments (video_id);
 CREATE INDEX ON comments (photo_id);
+SQL
+            ;;
+        esac
+    } | sql
+}
+
+# setup_scoped_schema V: setup_schema for the scoped variants: targets keyed
+# by (account_id, id), comments with account_id.
+setup_scoped_schema() {
+    local v=$1
+    local s=v_$v
+    {
+        cat <<SQL
+DROP SCHEMA IF EXISTS $s CASCADE;
+CREATE SCHEMA $s;
+SET search_path = $s;
+CREATE TABLE posts  (account_id int, id bigint, title text NOT NULL, PRIMARY KEY (account_id, id));
+CREATE TABLE videos (account_id int, id bigint, title text NOT NULL, PRIMARY KEY (account_id, id));
+CREATE TABLE photos (account_id int, id bigint, title text NOT NULL, PRIMARY KEY (account_id, id));
+INSERT INTO posts  SELECT 1 + g % $ACCOUNTS, g, 'post '  || g FROM generate_series(1, $TARGETS) g;
+INSERT INTO videos SELECT 1 + g % $ACCOUNTS, g, 'video ' || g FROM generate_series(1, $TARGETS) g;
+INSERT INTO photos SELECT 1 + g % $ACCOUNTS, g, 'photo ' || g FROM generate_series(1, $TARGETS) g;
+VACUUM ANALYZE posts, videos, photos;
+SQL
+        case $(shape_of "$v") in
+            scoped) cat <<SQL
+CREATE TABLE comments (
+    id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    account_id int,
+    commentable_type text,
+    commentable_id bigint,
+    body text);
+CREATE INDEX ON comments (commentable_type, commentable_id);
+SQL
+            ;;
+            scoped_single) cat <<SQL
+CREATE TABLE comments (
+    id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    account_id int,
+    post_id bigint,
+    body text);
+CREATE INDEX ON comments (account_id, post_id);
 SQL
             ;;
         esac
@@ -352,6 +432,14 @@ SQL
                    targets => ARRAY['posts', 'videos', 'photos']::regclass[],
                    kinds => ARRAY['Post', 'Video', 'Photo'],
                    initially_deferred => false$polyref_opts);" ;;
+            i | j) ;;
+            k) echo "ALTER TABLE comments ADD CONSTRAINT comments_post_fkey
+                   FOREIGN KEY (account_id, post_id) REFERENCES posts (account_id, id)$fk_opts
+                   DEFERRABLE INITIALLY DEFERRED$not_valid;" ;;
+            l) echo "SELECT polyref.declare('comments', 'commentable',
+                   targets => ARRAY['posts', 'videos', 'photos']::regclass[],
+                   kinds => ARRAY['Post', 'Video', 'Photo'],
+                   scope_columns => ARRAY['account_id']$polyref_opts);" ;;
         esac
     } | sql >/dev/null
 }
@@ -479,14 +567,17 @@ rotated() {
 }
 
 # --- smoke test: every variant with integrity refuses a dangling reference --------
-log "smoke test: a dangling reference must be refused by c..h and accepted by a, b"
-for v in "${VARIANTS[@]}"; do
+log "smoke test: a dangling reference must be refused by c..h, k, l and accepted by a, b, i, j"
+for v in "${VARIANTS[@]}" "${SCOPED_VARIANTS[@]}"; do
     setup_schema "$v"
     add_integrity "$v"
     case $(shape_of "$v") in
         poly) row="(commentable_type, commentable_id) VALUES ('Post', $((TARGETS + 1)))" ;;
         single) row="(post_id) VALUES ($((TARGETS + 1)))" ;;
         arc) row="(post_id) VALUES ($((TARGETS + 1)))" ;;
+        # post 1 of the wrong account: present, but not in this scope
+        scoped) row="(account_id, commentable_type, commentable_id) VALUES ($((1 + (2 % ACCOUNTS))), 'Post', 1)" ;;
+        scoped_single) row="(account_id, post_id) VALUES ($((1 + (2 % ACCOUNTS))), 1)" ;;
     esac
     state=$("${psql_bench[@]}" -At -v ON_ERROR_STOP=0 2>/dev/null <<SQL
 BEGIN;
@@ -496,7 +587,7 @@ COMMIT;
 SQL
     ) || true
     case $v in
-        a | b) want=00000 ;;
+        a | b | i | j) want=00000 ;;
         *) want=23503 ;;
     esac
     if [[ $state != "$want" ]]; then
@@ -608,6 +699,20 @@ COMMIT;"; then
             [[ $(sql_value "$check") == t ]] || { echo "variant $v: not validated after validating" >&2; exit 1; }
         fi
     done
+
+    # 7. The scoped bulk INSERT: polyref's scoped check vs a composite FK.
+    for v in $(rotated "$r" "${SCOPED_VARIANTS[@]}"); do
+        setup_schema "$v"
+        add_integrity "$v"
+        cols=$(columns_of "$v")
+        if timed scoped_insert "$v" "$r" "BEGIN;
+INSERT INTO v_$v.comments ($cols) SELECT $cols FROM bench.src_$(shape_of "$v");
+COMMIT;" memory; then
+            n=$(count_comments "$v")
+            log "repeat $r scoped insert $v: $TIMED_SECONDS s, peak RssAnon $((TIMED_PEAK_KB / 1024)) MB, $n rows"
+            [[ $n == "$ROWS" ]] || { echo "variant $v: $n rows after the load, expected $ROWS" >&2; exit 1; }
+        fi
+    done
 done
 
 # --- the report ---------------------------------------------------------------------
@@ -658,7 +763,7 @@ render() {
     echo "- server: $pg_version"
     echo "- polyref library measured: $library_facts"
     echo "- settings: $settings_now"
-    echo "- run: \`POLYREF_BENCH_ROWS=$ROWS POLYREF_BENCH_TARGETS=$TARGETS POLYREF_BENCH_REPEAT=$REPEAT POLYREF_BENCH_PGBENCH_SECONDS=$PGBENCH_SECONDS test/bench/run.sh\` (or \`make bench\` for the defaults)"
+    echo "- run: \`POLYREF_BENCH_ROWS=$ROWS POLYREF_BENCH_TARGETS=$TARGETS POLYREF_BENCH_ACCOUNTS=$ACCOUNTS POLYREF_BENCH_REPEAT=$REPEAT POLYREF_BENCH_PGBENCH_SECONDS=$PGBENCH_SECONDS test/bench/run.sh\` (or \`make bench\` for the defaults)"
     echo
     echo "Variants, workloads and method: see the comment at the top of test/bench/run.sh."
     echo "Every figure is the median over the repeats; raw values in results.csv."

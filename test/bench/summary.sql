@@ -23,7 +23,11 @@ INSERT INTO report.variant VALUES
     ('e', 'e arc',         'exclusive arc: 3 FKs + CHECK',     5),
     ('f', 'f plpgsql',     'PL/pgSQL trigger',                 6),
     ('g', 'g polyref def', 'polyref, deferred (default)',      7),
-    ('h', 'h polyref imm', 'polyref, immediate',               8);
+    ('h', 'h polyref imm', 'polyref, immediate',               8),
+    ('i', 'i scoped none', 'scoped: account_id/type/id + index', 1),
+    ('j', 'j scoped single', 'scoped: account_id/post_id, no FK', 2),
+    ('k', 'k composite FK', 'native composite FK, deferred',    4),
+    ('l', 'l polyref scoped', 'polyref scoped, deferred',       7);
 
 -- med(workload, variant, metric): the median, NULL if never measured.
 CREATE FUNCTION report.med(w text, v text, k text) RETURNS float8
@@ -57,23 +61,26 @@ SELECT v.code || ' ' || v.label AS variant,
        report.num(report.med('cascade', v.code, 'seconds') * 1e6
                   / nullif(report.med('cascade', v.code, 'cascaded_rows'), 0), 2) AS "µs/cascaded row",
        report.num(report.med('cascade', v.code, 'seconds') * 1e6 / s.deleted, 1) AS "µs/deleted target",
-       report.num(report.med('validate', v.code, 'seconds'), 3) AS "validate s"
+       report.num(report.med('validate', v.code, 'seconds'), 3) AS "validate s",
+       report.num(report.med('scoped_insert', v.code, 'seconds'), 2) AS "scoped INSERT s"
   FROM report.variant v, report.settings s
  ORDER BY v.code;
 
 CREATE VIEW report.cost AS
 SELECT c.label AS "check",
        c.formula AS "=",
-       report.num(report.cost_us('insert', c.v, c.base), 3) AS "INSERT µs/row",
+       report.num(report.cost_us(c.w, c.v, c.base), 3) AS "INSERT µs/row",
        report.num(report.cost_us('copy', c.v, c.base), 3) AS "COPY µs/row"
   FROM (VALUES
-        (1, 'native FK immediate', 'c - b', 'c', 'b'),
-        (2, 'native FK deferred', 'd - b', 'd', 'b'),
-        (3, 'polyref immediate', 'h - a', 'h', 'a'),
-        (4, 'polyref deferred', 'g - a', 'g', 'a'),
-        (5, 'PL/pgSQL trigger', 'f - a', 'f', 'a'),
-        (6, 'exclusive arc (3 FKs, CHECK and 2 more indexes)', 'e - b', 'e', 'b'))
-       AS c(n, label, formula, v, base)
+        (1, 'native FK immediate', 'c - b', 'c', 'b', 'insert'),
+        (2, 'native FK deferred', 'd - b', 'd', 'b', 'insert'),
+        (3, 'polyref immediate', 'h - a', 'h', 'a', 'insert'),
+        (4, 'polyref deferred', 'g - a', 'g', 'a', 'insert'),
+        (5, 'PL/pgSQL trigger', 'f - a', 'f', 'a', 'insert'),
+        (6, 'exclusive arc (3 FKs, CHECK and 2 more indexes)', 'e - b', 'e', 'b', 'insert'),
+        (7, 'native composite FK deferred (scoped INSERT)', 'k - j', 'k', 'j', 'scoped_insert'),
+        (8, 'polyref scoped, deferred (scoped INSERT)', 'l - i', 'l', 'i', 'scoped_insert'))
+       AS c(n, label, formula, v, base, w)
  ORDER BY c.n;
 
 -- ratio(value, target, higher_is_better) -> met?  NULL value: not measurable.
@@ -125,7 +132,9 @@ SELECT n, what, formula, value, target, at_least
     (14, 'COPY: PL/pgSQL trigger cost / polyref cost, immediate', '(f-a)/(h-a)',
         report.div(report.cost_us('copy', 'f', 'a'), report.cost_us('copy', 'h', 'a')), 5, true),
     (15, 'COPY: PL/pgSQL trigger cost / polyref cost, deferred', '(f-a)/(g-a)',
-        report.div(report.cost_us('copy', 'f', 'a'), report.cost_us('copy', 'g', 'a')), 5, true))
+        report.div(report.cost_us('copy', 'f', 'a'), report.cost_us('copy', 'g', 'a')), 5, true),
+    (16, 'scoped bulk INSERT: check cost per row, polyref scoped / native composite FK, deferred', '(l-i)/(k-j)',
+        report.div(report.cost_us('scoped_insert', 'l', 'i'), report.cost_us('scoped_insert', 'k', 'j')), 0.5, false))
     AS r(n, what, formula, value, target, at_least);
 
 CREATE VIEW report.ratios AS
@@ -144,7 +153,7 @@ SELECT r.workload, v.short AS variant, r.metric, count(*) AS n,
   FROM report.results r JOIN report.variant v ON v.code = r.variant
  WHERE r.metric IN ('seconds', 'tps', 'peak_rss_anon_kb')
  GROUP BY r.workload, v.short, r.metric
- ORDER BY array_position(ARRAY['insert', 'copy', 'pgbench', 'cascade', 'validate'], r.workload),
+ ORDER BY array_position(ARRAY['insert', 'copy', 'pgbench', 'cascade', 'validate', 'scoped_insert'], r.workload),
           r.metric, v.short;
 
 -- One row per bar: panel, x label, height, colour index.
