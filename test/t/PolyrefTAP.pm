@@ -16,7 +16,7 @@ our @EXPORT = qw(
   new_node run_sql sql_ok has_join_helpers
   realistic_schema_sql catalog_snapshot trigger_snapshot data_snapshot
   orphans_snapshot config_snapshot run_cmd check_enforcement realistic_snapshots
-  @REALISTIC_TABLES
+  @REALISTIC_TABLES scoped_schema_sql scoped_snapshot check_scoped_enforcement
 );
 
 # The tables of realistic_schema_sql holding rows (the partitions of events).
@@ -154,6 +154,74 @@ SELECT polyref.declare('reactions', 'reactable', ARRAY['posts', 'videos']::regcl
 SELECT polyref.declare('events', 'subject', ARRAY['users', 'repositories']::regclass[],
                        kinds => ARRAY['User', 'Repository'], on_delete => 'cascade');
 SQL
+}
+
+# A scoped association (scope_columns, release 1.1): comments of an account
+# point at posts and videos of the same account (Rails 7.1 composite keys).
+# Videos' unique index lists the scope after the key; one comment points
+# nowhere and keeps its tenant; notes are NOT VALID with a cross-account orphan.
+sub scoped_schema_sql
+{
+	return <<'SQL';
+CREATE EXTENSION polyref;
+CREATE TABLE posts  (account_id int, id bigint, title text, PRIMARY KEY (account_id, id));
+CREATE TABLE videos (account_id int NOT NULL, id bigint NOT NULL, title text);
+CREATE UNIQUE INDEX videos_id_account_id_key ON videos (id, account_id);
+CREATE TABLE comments (id int PRIMARY KEY, account_id int, commentable_type text,
+                       commentable_id bigint);
+CREATE TABLE notes (id int PRIMARY KEY, account_id int, subject_type text, subject_id bigint);
+INSERT INTO posts VALUES (1, 1, 'one/1'), (2, 1, 'two/1'), (2, 2, 'two/2');
+INSERT INTO videos VALUES (1, 5, 'video one/5');
+INSERT INTO comments VALUES (1, 1, 'Post', 1), (2, 2, 'Post', 1), (3, 1, 'Video', 5),
+                            (4, 2, NULL, NULL);
+INSERT INTO notes VALUES (1, 2, 'Post', 2), (2, 1, 'Post', 404);
+SELECT polyref.declare('comments', 'commentable', ARRAY['posts']::regclass[],
+                       kinds => ARRAY['Post'], on_delete => 'cascade',
+                       scope_columns => ARRAY['account_id']);
+SELECT polyref.add_target('comments', 'commentable', 'videos', kind => 'Video',
+                          key_column => 'id');
+SELECT polyref.declare('notes', 'subject', ARRAY['posts']::regclass[], kinds => ARRAY['Post'],
+                       validate => false, scope_columns => ARRAY['account_id']);
+SQL
+}
+
+# The declarations of scoped_schema_sql as polyref shows them, with the orphans.
+sub scoped_snapshot
+{
+	my ($node, $db) = @_;
+	return sql_ok($node, $db, <<'SQL');
+SELECT source, association, kinds, scope_columns, on_delete, validated
+  FROM polyref.associations ORDER BY source::text, association;
+SELECT source, association, kind, target, key_column FROM polyref.targets
+ ORDER BY source::text, association, kind;
+SELECT 'orphan', kind, id FROM polyref.orphans('notes', 'subject');
+SQL
+}
+
+# The scoped association is enforced in DB: a comment on another account's
+# post is refused, one on its own account's accepted, the cascade stays in
+# its account.  Changes nothing (everything runs in rolled-back transactions).
+sub check_scoped_enforcement
+{
+	my ($node, $db, $label) = @_;
+	my (undef, $out, $err) = run_sql($node, $db, <<'SQL');
+BEGIN;
+INSERT INTO comments VALUES (10, 2, 'Post', 2);
+COMMIT;
+\echo own :ERROR
+BEGIN;
+INSERT INTO comments VALUES (11, 2, 'Video', 5);
+COMMIT;
+\echo other :ERROR :LAST_ERROR_SQLSTATE
+BEGIN;
+DELETE FROM posts WHERE account_id = 1 AND id = 1;
+SELECT string_agg(id::text, ',' ORDER BY id) FROM comments;
+ROLLBACK;
+DELETE FROM comments WHERE id = 10;
+SQL
+	is($out, "own false\nother true 23503\n2,3,4,10",
+		"$label: the scoped association is enforced within its account")
+	  or diag($err);
 }
 
 # Text snapshots, for comparing two databases.  regclass columns print as

@@ -18,7 +18,9 @@
 # definitions, same enabled state) and data; enforce every association again
 # (23503 at COMMIT, SET CONSTRAINTS, cascades, restrict, TRUNCATE, DROP);
 # keep the NOT VALID association not validated with the same orphan; and dump
-# again to the very same plain script.
+# again to the very same plain script.  A second database, "scoped_src", holds
+# scoped associations (scope_columns): restored from a custom dump with
+# pg_restore --jobs=4, they keep their scope and are enforced within it.
 use strict;
 use warnings;
 
@@ -225,6 +227,28 @@ for my $n (2, 3)
 	is(config_snapshot($node, "r_dir$n"), $want{config},
 		"directory (pg_restore --jobs=4), again ($n): configuration rows");
 }
+
+# --- scoped associations (scope_columns) -----------------------------------------
+
+$node->safe_psql('postgres', 'CREATE DATABASE scoped_src TEMPLATE template0');
+$node->safe_psql('scoped_src', scoped_schema_sql());
+my $scoped_want = scoped_snapshot($node, 'scoped_src');
+like($scoped_want, qr/^comments\|commentable\|\{Post,Video\}\|\{account_id\}\|/m,
+	'scoped source: comments.commentable is scoped by account_id');
+($rc, $out, $err) = run_cmd('pg_dump', '-d', $node->connstr('scoped_src'), '-Fd',
+	'-f', "$tmp/scoped.dir");
+is($rc, 0, 'scoped: pg_dump -Fd exits 0') or diag($err);
+$node->safe_psql('postgres', 'CREATE DATABASE scoped_r TEMPLATE template0');
+($rc, $out, $err) = run_cmd('pg_restore', '--jobs=4', '-d', $node->connstr('scoped_r'),
+	"$tmp/scoped.dir");
+is($rc, 0, 'scoped (pg_restore --jobs=4): restore exits 0');
+unlike($err, qr/\b(ERROR|WARNING|FATAL|PANIC)\b/, 'scoped (pg_restore --jobs=4): no error')
+  or diag($err);
+is(scoped_snapshot($node, 'scoped_r'), $scoped_want,
+	'scoped (pg_restore --jobs=4): the same declarations, scope, kinds and orphan');
+is(config_snapshot($node, 'scoped_r'), config_snapshot($node, 'scoped_src'),
+	'scoped (pg_restore --jobs=4): the same configuration rows, scope_columns included');
+check_scoped_enforcement($node, 'scoped_r', 'scoped (pg_restore --jobs=4)');
 
 $node->stop;
 done_testing();

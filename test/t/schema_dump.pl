@@ -13,6 +13,8 @@
 #   4. A hand-edited dump (a malformed declaration; a target the dump lacks)
 #      fails the load with an error naming the trigger, and leaves no table
 #      unenforced in silence.
+#   6. A scoped association (scope_columns): carried as scope_column=
+#      arguments, restored with its scope and enforced within it.
 #   5. Rails: structure.sql loaded twice into a purged test database (what
 #      db:test:prepare does).  Laravel: migrate:fresh (drop every table with
 #      CASCADE, load the schema dump, run a newer migration).
@@ -365,6 +367,38 @@ COMMIT;
 SQL
 	is($o, "valid false\ndangling true 23503", "Laravel migrate:fresh ($round): enforced")
 	  or diag($e);
+}
+
+# --- 6. a scoped association (scope_columns) ----------------------------------
+
+$node->safe_psql('postgres', 'CREATE DATABASE scoped_src TEMPLATE template0');
+$node->safe_psql('scoped_src', scoped_schema_sql());
+my $scoped_want = scoped_snapshot($node, 'scoped_src');
+like($scoped_want, qr/^comments\|commentable\|\{Post,Video\}\|\{account_id\}\|cascade\|t$/m,
+	'scoped source: comments.commentable is scoped by account_id');
+like($scoped_want, qr/^orphan\|Post\|404$/m, 'scoped source: the known orphan');
+{
+	my ($rc, $out, $err) = run_cmd('pg_dump', '-d', $node->connstr('scoped_src'),
+		'--schema-only', '-f', "$tmp/scoped.sql");
+	is($rc, 0, 'scoped: pg_dump -s exits 0') or diag($err);
+	like(slurp_file("$tmp/scoped.sql"),
+		qr/polyref\.constraint_trigger\('polyref=1', 'type_column=commentable_type', 'id_column=commentable_id', 'on_delete=cascade', 'on_update=no action', 'validated=true', 'created_index=comments_commentable_type_commentable_id_idx', 'scope_column=account_id', 'kind=Post'/,
+		'scoped: the trigger carries the scope column');
+	fresh_db('scoped_dst');
+	($rc, $out, $err) = load_strict('scoped_dst', "$tmp/scoped.sql");
+	is($rc, 0, 'scoped: the schema-only dump loads') or diag($err);
+	is($err, '', 'scoped: no error, no warning, nothing on stderr');
+	$node->safe_psql('scoped_dst', <<'SQL');
+INSERT INTO posts VALUES (1, 1, 'one/1'), (2, 1, 'two/1'), (2, 2, 'two/2');
+INSERT INTO videos VALUES (1, 5, 'video one/5');
+SET session_replication_role = replica;
+INSERT INTO comments VALUES (1, 1, 'Post', 1), (2, 2, 'Post', 1), (3, 1, 'Video', 5),
+                            (4, 2, NULL, NULL);
+INSERT INTO notes VALUES (1, 2, 'Post', 2), (2, 1, 'Post', 404);
+SQL
+	is(scoped_snapshot($node, 'scoped_dst'), $scoped_want,
+		'scoped: the same declarations, scope, kinds, validated flags and orphan');
+	check_scoped_enforcement($node, 'scoped_dst', 'scoped (pg_dump -s)');
 }
 
 $node->stop;
