@@ -25,7 +25,7 @@ SELECT a.source, a.association, a.type_column, a.id_column, a.on_delete, a.on_up
        k.kind, k.target, k.key_column,
        (SELECT array_agg(j.join_view ORDER BY j.join_view::oid) FROM polyref.config_join_view j
          WHERE j.source = a.source AND j.association = a.association) AS join_views,
-       a.match_type
+       a.match_type, a.scope_columns
   FROM polyref.config_association a
   LEFT JOIN polyref.config_kind k ON k.source = a.source AND k.association = a.association
  WHERE a.source IN (SELECT oid FROM carrier_tables);
@@ -213,6 +213,17 @@ SELECT make_carrier('polyref=1', 'type_column=shareable_type', 'id_column=sharea
                     'on_delete=no action', 'on_update=no action', 'validated=false',
                     'kind=Article', 'target="carrier Targets".articles', 'key_column=id');
 SELECT source, association, kinds, validated FROM polyref.associations WHERE source = 'shares'::regclass;
+SELECT * FROM drift;
+
+-- A scoped association carries one scope_column= per scope column, in
+-- order (test/sql/scoped.sql restores one).
+CREATE TABLE tenant_posts (account_id int, region text, id bigint,
+                           PRIMARY KEY (region, account_id, id));
+CREATE TABLE tenant_notes (id int PRIMARY KEY, account_id int, region text,
+                           subject_type text, subject_id bigint);
+SELECT polyref.declare('tenant_notes', 'subject', ARRAY['tenant_posts']::regclass[],
+                       kinds => ARRAY['Post'], scope_columns => ARRAY['account_id', 'region']);
+SELECT * FROM carried('tenant_notes', 'subject');
 SELECT * FROM drift;
 
 -- Only who could declare may: the source's owner, with REFERENCES on each target.

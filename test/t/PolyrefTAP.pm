@@ -172,14 +172,14 @@ CREATE TABLE comments (id int PRIMARY KEY, account_id int, commentable_type text
 CREATE TABLE notes (id int PRIMARY KEY, account_id int, subject_type text, subject_id bigint);
 INSERT INTO posts VALUES (1, 1, 'one/1'), (2, 1, 'two/1'), (2, 2, 'two/2');
 INSERT INTO videos VALUES (1, 5, 'video one/5');
-INSERT INTO comments VALUES (1, 1, 'Post', 1), (2, 2, 'Post', 1), (3, 1, 'Video', 5),
-                            (4, 2, NULL, NULL);
 INSERT INTO notes VALUES (1, 2, 'Post', 2), (2, 1, 'Post', 404);
 SELECT polyref.declare('comments', 'commentable', ARRAY['posts']::regclass[],
                        kinds => ARRAY['Post'], on_delete => 'cascade',
                        scope_columns => ARRAY['account_id']);
 SELECT polyref.add_target('comments', 'commentable', 'videos', kind => 'Video',
                           key_column => 'id');
+INSERT INTO comments VALUES (1, 1, 'Post', 1), (2, 2, 'Post', 1), (3, 1, 'Video', 5),
+                            (4, 2, NULL, NULL);
 SELECT polyref.declare('notes', 'subject', ARRAY['posts']::regclass[], kinds => ARRAY['Post'],
                        validate => false, scope_columns => ARRAY['account_id']);
 SQL
