@@ -188,8 +188,8 @@ unique_key_index(Oid relid, const AttrNumber *attnums, int n, int *position,
 			Datum classes = SysCacheGetAttr(INDEXRELID, tuple,
 											Anum_pg_index_indclass, &isnull);
 			for (int i = 0; i < n; i++)
-				opclasses[i] =
-					((oidvector *) DatumGetPointer(classes))->values[position[i]];
+				opclasses[i] = ((oidvector *) DatumGetPointer(classes))
+								   ->values[position[i]];
 			found = index->indexrelid;
 		}
 		ReleaseSysCache(tuple);
@@ -420,23 +420,22 @@ resolve_target_key(TargetRef *target, Oid relid, const char *key_column,
 								  ? scope.source_types[target->problem_part]
 								  : id_type;
 			Oid key_type = get_atttype(relid, get_attnum(relid, column));
-			ereport(
-				ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("association \"%s\" cannot be implemented",
-						association_name),
-				 errdetail("Key columns \"%s\" of table \"%s\" and the %s "
-						   "column are of incompatible types: %s and %s.",
-						   column, get_rel_name(relid),
-						   target->problem_part >= 0 ? "scope" : "id",
-						   format_type_be(key_type),
-						   format_type_be(source_type)),
-				 target->problem_part >= 0
-					 ? errhint("Give the scope column the same type in the "
-							   "source and in the target.")
-					 : errhint("Use an id column of the key's type, or of "
-							   "type text to point at keys of different "
-							   "types.")));
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("association \"%s\" cannot be implemented",
+							association_name),
+					 errdetail("Key columns \"%s\" of table \"%s\" and the %s "
+							   "column are of incompatible types: %s and %s.",
+							   column, get_rel_name(relid),
+							   target->problem_part >= 0 ? "scope" : "id",
+							   format_type_be(key_type),
+							   format_type_be(source_type)),
+					 target->problem_part >= 0
+						 ? errhint("Give the scope column the same type in the "
+								   "source and in the target.")
+						 : errhint("Use an id column of the key's type, or of "
+								   "type text to point at keys of different "
+								   "types.")));
 		}
 	}
 }

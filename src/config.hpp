@@ -98,7 +98,8 @@ void config_insert_kind(Oid source, const char *name, const char *kind,
  */
 bool config_has_match_type();
 
-/* The same for release 1.1's scope_columns (NULL for every association of 1.0). */
+/* The same for release 1.1's scope_columns (NULL for every association of 1.0).
+ */
 bool config_has_scope_columns();
 
 /*

@@ -308,8 +308,8 @@ kind_loss(const ConfigKind *kind, Oid id_type, const ScopeSpec &scope,
 			dropped_table(dropped, ndropped, kind->target))
 		return table->description;
 	TargetRef probe{};
-	KeyProblem problem = find_target_key(&probe, kind->target,
-										 kind->key_column, id_type, scope);
+	KeyProblem problem =
+		find_target_key(&probe, kind->target, kind->key_column, id_type, scope);
 	if (problem == KeyProblem::NoColumn)
 		return psprintf("column %s of table %s",
 						probe.problem_part >= 0
@@ -535,9 +535,8 @@ recheck_types(Oid relid)
 		Oid id_type =
 			get_atttype(touching[i].source,
 						get_attnum(touching[i].source, touching[i].id_column));
-		ScopeSpec scope =
-			scope_spec_of(touching[i].source, touching[i].scope_columns,
-						  touching[i].nscope);
+		ScopeSpec scope = scope_spec_of(
+			touching[i].source, touching[i].scope_columns, touching[i].nscope);
 		for (int k = 0; k < nkinds; k++)
 		{
 			if (!config_kind_of(&kinds[k], &touching[i]))
@@ -615,9 +614,9 @@ scope_column_names(TargetRef *target)
 	StringInfoData names;
 	initStringInfo(&names);
 	for (int i = 0; i < target->nscope; i++)
-		appendStringInfo(&names, "%s, ",
-						 get_attname(target->relid, target->scope[i].attnum,
-									 false));
+		appendStringInfo(
+			&names, "%s, ",
+			get_attname(target->relid, target->scope[i].attnum, false));
 	return names.data;
 }
 

@@ -77,7 +77,8 @@ inserted_by_this_transaction(TupleTableSlot *row)
  * Source side: is the new (kind, id) present?  (RI_FKey_check)
  */
 
-/* Whether an UPDATE left the kind, the id and every scope column as they were. */
+/* Whether an UPDATE left the kind, the id and every scope column as they were.
+ */
 static bool
 reference_unchanged(Catalog *catalog, Association *a, Relation rel,
 					TupleTableSlot *old_row, TupleTableSlot *new_row)
@@ -173,11 +174,10 @@ key_unchanged(Catalog *catalog, TargetRef *target, TriggerData *td)
 						  key_attnum_in(catalog, target, td)))
 		return false;
 	for (int i = 0; i < target->nscope; i++)
-		if (!column_unchanged(
-				rel, td->tg_trigslot, td->tg_newslot,
-				catalog_attnum_in(catalog, target->relid,
-								  target->scope[i].attnum,
-								  RelationGetRelid(rel))))
+		if (!column_unchanged(rel, td->tg_trigslot, td->tg_newslot,
+							  catalog_attnum_in(catalog, target->relid,
+												target->scope[i].attnum,
+												RelationGetRelid(rel))))
 			return false;
 	return true;
 }

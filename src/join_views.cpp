@@ -98,8 +98,7 @@ append_scope_condition(StringInfo sql, Association *a, TargetRef *target)
 	{
 		appendStringInfoString(sql, " AND ");
 		generate_operator_clause(
-			sql,
-			qualified_column("t", target->relid, target->scope[i].attnum),
+			sql, qualified_column("t", target->relid, target->scope[i].attnum),
 			target->scope[i].type, target->scope[i].lookup_operator,
 			qualified_column("s", a->source, a->scope_attnums[i]),
 			a->scope_types[i]);

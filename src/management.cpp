@@ -106,14 +106,12 @@ scope_columns_argument(FunctionCallInfo fcinfo, Oid source,
 					   const ConfigAssociation *a, int *n)
 {
 	*n = 0;
-	if (PG_NARGS() <= scope_columns_argno ||
-		PG_ARGISNULL(scope_columns_argno))
+	if (PG_NARGS() <= scope_columns_argno || PG_ARGISNULL(scope_columns_argno))
 		return nullptr;
 	bool *nulls;
 	int count;
-	Datum *values =
-		array_elements(PG_GETARG_ARRAYTYPE_P(scope_columns_argno),
-					   "scope_columns", NAMEOID, &nulls, &count);
+	Datum *values = array_elements(PG_GETARG_ARRAYTYPE_P(scope_columns_argno),
+								   "scope_columns", NAMEOID, &nulls, &count);
 	char **columns = mcxt_array0<char *>(count + 1);
 	for (int i = 0; i < count; i++)
 	{
@@ -131,14 +129,14 @@ scope_columns_argument(FunctionCallInfo fcinfo, Oid source,
 							columns[i])));
 		for (int j = 0; j < i; j++)
 			if (strcmp(columns[i], columns[j]) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("scope column \"%s\" is named twice",
-								columns[i])));
+				ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								errmsg("scope column \"%s\" is named twice",
+									   columns[i])));
 	}
 	if (count == 0)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("scope_columns must name a column, or be NULL")));
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("scope_columns must name a column, or be NULL")));
 	*n = count;
 	return columns;
 }

@@ -312,9 +312,8 @@ probe_items(const SortItem *items, size_t n, TargetRef **targets)
 		size_t end = group;
 		int nkeys = 0;
 		for (; end < n && items[end].target == t; end++)
-			if (nkeys == 0 ||
-				compare_batch_keys(target, keys[nkeys - 1], items[end].key) !=
-					0)
+			if (nkeys == 0 || compare_batch_keys(target, keys[nkeys - 1],
+												 items[end].key) != 0)
 				keys[nkeys++] = items[end].key;
 		probe_sorted_keys(targets[t], keys, nkeys, found);
 		int k = -1;

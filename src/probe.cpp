@@ -80,12 +80,12 @@ prepare_direct_probe(TargetRef *target, Oid id_type)
 						 ? target->key_type
 						 : getBaseType(id_type);
 	bool column_sortable = false;
-	usable = usable &&
-			 prepare_column_probe(
-				 index, target->key_index_column, target->lookup_operator,
-				 param_type, &target->probe_function, &target->probe_subtype,
-				 &target->probe_collation, &target->probe_equal,
-				 &target->id_sort, &column_sortable);
+	usable =
+		usable && prepare_column_probe(
+					  index, target->key_index_column, target->lookup_operator,
+					  param_type, &target->probe_function,
+					  &target->probe_subtype, &target->probe_collation,
+					  &target->probe_equal, &target->id_sort, &column_sortable);
 	sortable = sortable && column_sortable;
 	for (int i = 0; usable && i < target->nscope; i++)
 	{
@@ -129,17 +129,17 @@ row_has_key(TargetRef *target, TupleTableSlot *slot, Datum key,
 {
 	bool isnull;
 	Datum held = slot_getattr(slot, target->key_attnum, &isnull);
-	if (isnull || !DatumGetBool(FunctionCall2Coll(&target->probe_equal,
-												  target->probe_collation,
-												  held, key)))
+	if (isnull ||
+		!DatumGetBool(FunctionCall2Coll(&target->probe_equal,
+										target->probe_collation, held, key)))
 		return false;
 	for (int i = 0; i < target->nscope; i++)
 	{
 		ScopePart *part = &target->scope[i];
 		held = slot_getattr(slot, part->attnum, &isnull);
-		if (isnull || !DatumGetBool(FunctionCall2Coll(&part->probe_equal,
-													  part->probe_collation,
-													  held, scope[i])))
+		if (isnull ||
+			!DatumGetBool(FunctionCall2Coll(
+				&part->probe_equal, part->probe_collation, held, scope[i])))
 			return false;
 	}
 	return true;

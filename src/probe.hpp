@@ -36,11 +36,11 @@ bool probe_key(TargetRef *target, Datum key, const Datum *scope);
 
 /*
  * probe_key for many keys at once (target->sorted_probe): batch keys
- * (make_batch_key) ascending by compare_batch_keys and distinct; found[i] tells whether keys[i] has a live
- * row, now locked FOR KEY SHARE.  One index scan and one snapshot, taken
- * again after a lock wait under READ COMMITTED, as the next native check
- * would; in key order, each descent finds the pages of the last one in
- * the CPU's caches.
+ * (make_batch_key) ascending by compare_batch_keys and distinct; found[i] tells
+ * whether keys[i] has a live row, now locked FOR KEY SHARE.  One index scan and
+ * one snapshot, taken again after a lock wait under READ COMMITTED, as the next
+ * native check would; in key order, each descent finds the pages of the last
+ * one in the CPU's caches.
  */
 void probe_sorted_keys(TargetRef *target, const Datum *keys, int nkeys,
 					   bool *found);

@@ -114,7 +114,8 @@ report_source_violation(Association *a, Relation source, TupleTableSlot *row,
 	attnums[1] = columns.id_attnum;
 	for (int i = 0; i < a->nscope; i++)
 		attnums[i + 2] = columns.scope_attnums[i];
-	bool show = may_see_values(RelationGetRelid(source), attnums, a->nscope + 2);
+	bool show =
+		may_see_values(RelationGetRelid(source), attnums, a->nscope + 2);
 	/* Printed only when DETAIL will show them. */
 	const char *kind_text = nullptr;
 	const char *id_text = nullptr;
@@ -141,12 +142,12 @@ target_key_text(TargetRef *target, Datum key, const Datum *scope)
 	initStringInfo(&values);
 	for (int i = 0; i < target->nscope; i++)
 	{
-		appendStringInfo(&columns, "%s, ",
-						 get_attname(target->relid, target->scope[i].attnum,
-									 false));
-		appendStringInfo(&values, "%s, ",
-						 OutputFunctionCall(&target->scope[i].output,
-											scope[i]));
+		appendStringInfo(
+			&columns, "%s, ",
+			get_attname(target->relid, target->scope[i].attnum, false));
+		appendStringInfo(
+			&values, "%s, ",
+			OutputFunctionCall(&target->scope[i].output, scope[i]));
 	}
 	return psprintf("(%s%s)=(%s%s)", columns.data,
 					get_attname(target->relid, target->key_attnum, false),

@@ -239,8 +239,8 @@ require_scope_count(Association *a, int nscope_given)
 	if (nscope_given < 0 && a->nscope > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("association \"%s\" is scoped by %d column%s",
-						a->name, a->nscope, a->nscope > 1 ? "s" : ""),
+				 errmsg("association \"%s\" is scoped by %d column%s", a->name,
+						a->nscope, a->nscope > 1 ? "s" : ""),
 				 errhint("Pass the scope values as the last argument.")));
 	if (nscope_given >= 0 && nscope_given != a->nscope)
 		ereport(ERROR,
@@ -419,9 +419,8 @@ wanted_scope(Wanted *w, TargetRef *target, const GivenScopes &given, int i)
 		w->scope[p] =
 			scope_value(&target->scope[p], given.type, given.values[at]);
 		/* Each value quoted, so that no two scopes print alike. */
-		appendStringInfoString(
-			&text, quote_literal_cstr(OidOutputFunctionCall(
-					   output, given.values[at])));
+		appendStringInfoString(&text, quote_literal_cstr(OidOutputFunctionCall(
+										  output, given.values[at])));
 	}
 	w->scope_text = text.data;
 	return true;
@@ -534,9 +533,9 @@ emit_resolved(ReturnSetInfo *rsinfo, Kind *kind, Oid key_base,
 		types[p + 2] = get_array_type(target->scope[p].type);
 		values[p + 2] = make_array(column, n, target->scope[p].type);
 	}
-	int rc = SPI_execute_with_args(resolve_many_query(target, key_base),
-								   target->nscope + 2, types, values, NULL,
-								   true, 0);
+	int rc =
+		SPI_execute_with_args(resolve_many_query(target, key_base),
+							  target->nscope + 2, types, values, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "polyref: resolving failed: %s",
 			 SPI_result_code_string(rc));
@@ -782,8 +781,8 @@ emit_referrers(ReturnSetInfo *rsinfo, TargetRef *ref,
 					 key_param_type, TEXTARRAYOID, getBaseType(ref->key_type) };
 	Datum values[4] = { ref->kind_values, key_param, ref->kind_labels, key };
 	int rc = SPI_execute_with_args(referrers_query(ref, key_param_type),
-								   ref->nscope > 0 ? 4 : 3, types, values,
-								   NULL, true, 0);
+								   ref->nscope > 0 ? 4 : 3, types, values, NULL,
+								   true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "polyref: finding referrers failed: %s",
 			 SPI_result_code_string(rc));

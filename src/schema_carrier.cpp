@@ -233,8 +233,7 @@ declaration_arguments(Oid source, const char *name, int *nargs)
 	ConfigKind *kinds = config_kinds(source, name, &nkinds);
 	List *views = recorded_join_views(source, name);
 	char **args = (char **) palloc0(
-		sizeof(char *) *
-		(8 + a.nscope + 3 * nkinds + list_length(views) + 1));
+		sizeof(char *) * (8 + a.nscope + 3 * nkinds + list_length(views) + 1));
 	int n = 0;
 	args[n++] = pstrdup(format_argument);
 	args[n++] = psprintf("type_column=%s", a.type_column);
@@ -517,9 +516,9 @@ parse_carried(const TriggerRow *t)
 		const char *column = name_value(t, i++, "scope_column");
 		for (int j = 0; j < d.nscope; j++)
 			if (strcmp(d.scope_columns[j], column) == 0)
-				malformed(t, i,
-						  psprintf("scope column \"%s\" is named twice.",
-								   column));
+				malformed(
+					t, i,
+					psprintf("scope column \"%s\" is named twice.", column));
 		d.scope_columns[d.nscope++] = (char *) column;
 	}
 	d.kinds = mcxt_array0<CarriedKind>((t->nargs - i) / 3 + 1);
@@ -856,9 +855,8 @@ POLYREF_FUNCTION(polyref_carried_declarations)
 						 : (Datum) 0,
 				nviews > 0 ? make_array(views, nviews, REGCLASSOID) : (Datum) 0,
 				CStringGetTextDatum(d.match_simple ? "simple" : "full"),
-				d.nscope > 0
-					? config_make_name_array(d.scope_columns, d.nscope)
-					: (Datum) 0,
+				d.nscope > 0 ? config_make_name_array(d.scope_columns, d.nscope)
+							 : (Datum) 0,
 			};
 			bool nulls[16] = {};
 			nulls[15] = d.nscope == 0;

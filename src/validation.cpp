@@ -617,19 +617,19 @@ emit_missing_by_lookup(Violations *v, TargetRef *target, const SourceQuery &q,
 	CheckCursor cursor = check_cursor_open(sql, kinds, q.role);
 	/* After tableoid, ctid, kind, id and the scope as text: id and scope. */
 	int first = 5 + nscope;
-	for_each_row(v, cursor, false,
-				 [v, target, lookup, nscope, first](SPITupleTable *rows,
-													uint64 i) {
-					 Datum *values = mcxt_array<Datum>(nscope + 1);
-					 for (int c = 0; c <= nscope; c++)
-					 {
-						 bool isnull;
-						 values[c] = SPI_getbinval(rows->vals[i], rows->tupdesc,
-												   first + c, &isnull);
-					 }
-					 if (!key_present(target, lookup, values, v->batch_memory))
-						 emit_row(v, rows, i, target->relid);
-				 });
+	for_each_row(
+		v, cursor, false,
+		[v, target, lookup, nscope, first](SPITupleTable *rows, uint64 i) {
+			Datum *values = mcxt_array<Datum>(nscope + 1);
+			for (int c = 0; c <= nscope; c++)
+			{
+				bool isnull;
+				values[c] = SPI_getbinval(rows->vals[i], rows->tupdesc,
+										  first + c, &isnull);
+			}
+			if (!key_present(target, lookup, values, v->batch_memory))
+				emit_row(v, rows, i, target->relid);
+		});
 }
 
 static uint64
@@ -637,7 +637,7 @@ find_violations_by_queries(Association *a, const ViolationScope &scope,
 						   long limit, ViolationSink found, void *context)
 {
 	SourceQuery q = source_query(a, scope);
-	Violations v{ found,  context, a->nscope, CurrentMemoryContext,
+	Violations v{ found,   context, a->nscope, CurrentMemoryContext,
 				  nullptr, limit,   0 };
 	spi_open();
 	v.batch_memory =
