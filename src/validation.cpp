@@ -355,8 +355,8 @@ emit_row(Violations *v, SPITupleTable *rows, uint64 i, Oid target)
 	if (v->nscope > 0)
 	{
 		scope = mcxt_array<char *>(v->nscope);
-		for (int i = 0; i < v->nscope; i++)
-			scope[i] = SPI_getvalue(row, rows->tupdesc, 5 + i);
+		for (int s = 0; s < v->nscope; s++)
+			scope[s] = SPI_getvalue(row, rows->tupdesc, 5 + s);
 	}
 	MemoryContext batch_memory = MemoryContextSwitchTo(v->caller_memory);
 	v->found(tableoid, ctid, kind, id, scope, target, v->context);
