@@ -175,7 +175,11 @@ source_plan_params(TargetRef *target, const Datum *old_key,
 	values[0] = target->kind_values;
 	values[1] = key_param(target, old_key);
 	values[2] = target->kind_labels;
-	values[3] = key_param(target, new_key);
+	/*
+	 * An unused $4 still gets a valid datum of its type (a scoped plan
+	 * declares it so that the scope is $5 ...).
+	 */
+	values[3] = new_key != nullptr ? key_param(target, new_key) : values[1];
 	for (int i = 0; i < target->nscope; i++)
 	{
 		values[4 + i] = old_scope != nullptr ? old_scope[i] : (Datum) 0;
