@@ -117,6 +117,12 @@ struct TargetRef
 	bool sorted_probe;
 	/* orders ids among themselves: how a batch is sorted */
 	SortSupportData id_sort;
+	/*
+	 * Whether a sorted pass walks key_index's leaf level (leaf_walk.hpp),
+	 * comparing index keys with ids by probe_order (btree ORDER_PROC).
+	 */
+	bool leaf_walk;
+	FmgrInfo probe_order;
 
 	/*
 	 * The kinds that point here, as arrays in the kind column's type (for =

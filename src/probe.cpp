@@ -3,6 +3,7 @@
  */
 #include "probe.hpp"
 
+#include "leaf_walk.hpp"
 #include "locked_keys.hpp"
 #include "queries.hpp"
 #include "spi_util.hpp"
@@ -28,6 +29,7 @@ prepare_direct_probe(TargetRef *target, Oid id_type)
 	Oid family = index->rd_opfamily[0];
 	Oid input_type = index->rd_opcintype[0];
 	Oid collation = index->rd_indcollation[0];
+	bool walkable = btree && leaf_walk_usable(index);
 	index_close(index, AccessShareLock);
 	if (!btree)
 		return;
@@ -66,6 +68,7 @@ prepare_direct_probe(TargetRef *target, Oid id_type)
 
 	/* A batch of probes also needs an order among ids, to sort the batch by. */
 	target->sorted_probe = false;
+	target->leaf_walk = false;
 	Oid id_less =
 		get_opfamily_member(family, right, right, BTLessStrategyNumber);
 	if (!OidIsValid(id_less) || !built_in(get_opcode(id_less)))
@@ -75,6 +78,8 @@ prepare_direct_probe(TargetRef *target, Oid id_type)
 	target->id_sort.ssup_collation = collation;
 	PrepareSortSupportFromOrderingOp(id_less, &target->id_sort);
 	target->sorted_probe = true;
+	fmgr_info_cxt(order, &target->probe_order, CurrentMemoryContext);
+	target->leaf_walk = walkable;
 }
 
 /* In ExecLockRows' words, which tell a delete apart from 19 on. */
@@ -98,7 +103,8 @@ serialization_failure(TM_Result result)
  */
 static bool
 lock_found_row(TargetRef *target, Relation rel, TupleTableSlot *slot,
-			   Snapshot snapshot, Datum key, bool *waited = nullptr)
+			   Snapshot snapshot, Datum key, bool *waited = nullptr,
+			   LeafWalk *walk = nullptr)
 {
 	TM_FailureData failure;
 	/*
@@ -114,6 +120,9 @@ lock_found_row(TargetRef *target, Relation rel, TupleTableSlot *slot,
 	if (result == TM_WouldBlock)
 	{
 		*waited = true;
+		/* No index page stays pinned while we wait (VACUUM would wait too). */
+		if (walk != nullptr)
+			leaf_walk_release(walk);
 		result =
 			table_tuple_lock(rel, &slot->tts_tid, snapshot, slot, command,
 							 LockTupleKeyShare, LockWaitBlock, flags, &failure);
@@ -238,19 +247,69 @@ probe_key(TargetRef *target, Datum key)
 	return found;
 }
 
-void
-probe_sorted_keys(TargetRef *target, const Datum *keys, int nkeys, bool *found)
+/*
+ * Locks the first row among tids (index entries for key) that the snapshot
+ * sees, as index_getnext_slot and lock_found_row would one by one.
+ */
+static bool
+lock_row_of_entries(TargetRef *target, Relation rel, IndexFetchTableData *fetch,
+					TupleTableSlot *slot, Snapshot snapshot, Datum key,
+					const ItemPointerData *tids, int ntids, bool *waited,
+					LeafWalk *walk)
 {
-	/*
-	 * Unlike probe_key, always a registered copy: a lock wait may refresh it
-	 * below.
-	 */
-	CommandCounterIncrement();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	UpdateActiveSnapshotCommandId();
+	for (int i = 0; i < ntids; i++)
+	{
+		ItemPointerData tid = tids[i]; /* a HOT chain moves it */
+		bool call_again = false, all_dead = false;
+		if (table_index_fetch_tuple(fetch, &tid, snapshot, slot, &call_again,
+									&all_dead) &&
+			lock_found_row(target, rel, slot, snapshot, key, waited, walk))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The keys' entries found along the index's leaf level (leaf_walk.hpp), the
+ * active snapshot refreshed after a lock wait under READ COMMITTED.
+ */
+static void
+walk_sorted_keys(TargetRef *target, Relation rel, Relation index,
+				 const Datum *keys, int nkeys, bool *found)
+{
 	Snapshot snapshot = GetActiveSnapshot();
-	Relation rel = table_open(target->relid, RowShareLock);
-	Relation index = index_open(target->key_index, AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	IndexFetchTableData *fetch = polyref_index_fetch_begin(rel);
+	LeafWalk *walk =
+		leaf_walk_begin(index, &target->probe_order, target->probe_subtype,
+						target->probe_collation, snapshot);
+	for (int k = 0; k < nkeys; k++)
+	{
+		ItemPointer tids;
+		int ntids = leaf_walk_seek(walk, keys[k], &tids);
+		bool waited = false;
+		found[k] = lock_row_of_entries(target, rel, fetch, slot, snapshot,
+									   keys[k], tids, ntids, &waited, walk);
+		if (waited && !IsolationUsesXactSnapshot())
+		{
+			/* as in rescan_sorted_keys */
+			PopActiveSnapshot();
+			PushActiveSnapshot(GetTransactionSnapshot());
+			snapshot = GetActiveSnapshot();
+			leaf_walk_set_snapshot(walk, snapshot);
+		}
+	}
+	leaf_walk_end(walk);
+	table_index_fetch_end(fetch);
+	ExecDropSingleTupleTableSlot(slot);
+}
+
+/* The keys looked up one by one, each from the root, by one index scan. */
+static void
+rescan_sorted_keys(TargetRef *target, Relation rel, Relation index,
+				   const Datum *keys, int nkeys, bool *found)
+{
+	Snapshot snapshot = GetActiveSnapshot();
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	IndexScanDesc scan = polyref_index_beginscan(rel, index, snapshot, 1, 0);
 	for (int k = 0; k < nkeys; k++)
@@ -281,6 +340,23 @@ probe_sorted_keys(TargetRef *target, const Datum *keys, int nkeys, bool *found)
 	}
 	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
+}
+
+void
+probe_sorted_keys(TargetRef *target, const Datum *keys, int nkeys, bool *found)
+{
+	/*
+	 * Unlike probe_key, always a registered copy: a lock wait may refresh it.
+	 */
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
+	Relation rel = table_open(target->relid, RowShareLock);
+	Relation index = index_open(target->key_index, AccessShareLock);
+	if (target->leaf_walk)
+		walk_sorted_keys(target, rel, index, keys, nkeys, found);
+	else
+		rescan_sorted_keys(target, rel, index, keys, nkeys, found);
 	index_close(index, NoLock);
 	table_close(rel, NoLock);
 	PopActiveSnapshot();
