@@ -34,8 +34,9 @@
 # transaction that loads polyref, where pg_restore and psql \copy do their
 # bulk work).
 #
-# Output: one CSV line per figure on stdout (case,load,backend,per_row,base_per_row,
-# check_per_row), then a table on stderr.  Environment: POLYREF_INSN_ROWS (N,
+# Output: one CSV line per figure on stdout (case,load,backend,per_row,
+# base_per_row,check_per_row), and, if POLYREF_INSN_REPORT names a file, a
+# markdown table there: each polyref check beside its native foreign key's.  Environment: POLYREF_INSN_ROWS (N,
 # default 10000), POLYREF_INSN_TARGETS (default 30000), POLYREF_INSN_CASES (a
 # space-separated subset, default all), POLYREF_INSN_KEEP_TMP=1.
 set -euo pipefail
@@ -84,6 +85,14 @@ base_for() {
         none* | single*) echo "" ;;
         fk_*) echo "single$suffix" ;;
         poly_*) [[ $suffix == _part ]] && echo "none" || echo "none$suffix" ;;
+    esac
+}
+
+# The native foreign key a polyref case is compared with.
+native_for() {
+    case $1 in
+        poly_def_text) echo fk_def ;;
+        poly_*) echo "fk_${1#poly_}" ;;
     esac
 }
 
@@ -167,8 +176,9 @@ rows_select() {
 
 # Every base a case is measured against is made too.
 for c in $CASES; do
-    b=$(base_for "$c")
-    [[ -z $b || " $CASES " == *" $b "* ]] || CASES="$b $CASES"
+    for b in $(native_for "$c") $(base_for "$c") $(base_for "$(native_for "$c")"); do
+        [[ " $CASES " == *" $b "* ]] || CASES="$b $CASES"
+    done
 done
 CASES=$(echo $CASES)
 
@@ -255,3 +265,24 @@ for c in $CASES; do
         done
     done
 done
+
+# The report: each polyref figure beside its native foreign key's (warm).
+if [[ -n ${POLYREF_INSN_REPORT:-} ]]; then
+    {
+        echo "| polyref case | load | backend | polyref check / row | native | native check / row | ratio |"
+        echo "|---|---|---|---|---|---|---|"
+        for c in $CASES; do
+            [[ $c == poly_* ]] || continue
+            n=$(native_for "$c")
+            for load in insert copy; do
+                for backend in warm first; do
+                    p=$((figure[$c.$load.$backend] - figure[$(base_for "$c").$load.warm]))
+                    q=$((figure[$n.$load.warm] - figure[$(base_for "$n").$load.warm]))
+                    echo "| $c | $load | $backend | $p | $n | $q | $(awk -v p="$p" -v q="$q" 'BEGIN { printf "%.2f", p / q }') |"
+                done
+            done
+        done
+        echo
+        echo "Instructions counted by callgrind in a \`postgres --single\` backend: (loading $((2 * N)) rows - loading $N) / $N, minus the same for the table without integrity; 3 x $TARGETS targets. *first*: the load is the backend's first statement, in the transaction that loads polyref."
+    } >"$POLYREF_INSN_REPORT"
+fi

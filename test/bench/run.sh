@@ -36,7 +36,9 @@
 #              deferred checks run at COMMIT, inside the measured time)
 #   2 copy     BEGIN; COPY comments FROM '<file written once>'; COMMIT;
 #   3 pgbench  single-row INSERT transactions (autocommit), 2 clients, for
-#              PGBENCH_SECONDS, prepared statements, random existing target
+#              PGBENCH_SECONDS, prepared statements, random existing target;
+#              then (pgbench_skew, variants c d g h) the same with half the
+#              rows on one per cent of the targets (popular posts)
 #   4 cascade  DELETE FROM posts WHERE id <= TARGETS/10, the comments loaded
 #              beforehand, all of them on posts in every variant (the same
 #              rows on the same posts: equal fan-out, about 10 comments per
@@ -57,10 +59,15 @@
 #   POLYREF_BENCH_PGBENCH_SECONDS  duration of each pgbench (default 20)
 #   POLYREF_BENCH_PORT             port of the throwaway cluster (default 54329)
 #   POLYREF_BENCH_KEEP_TMP=1       keep the scratch directory (cluster, logs)
+#   POLYREF_BENCH_INSN_ROWS        rows per callgrind load (default 20000; see
+#   POLYREF_BENCH_INSN_TARGETS     rows per target there   (default 100000)
+#                                  test/bench/instructions.sh); POLYREF_BENCH_INSN=0
+#                                  skips the instruction counts
 # Quick check: POLYREF_BENCH_ROWS=100000 POLYREF_BENCH_REPEAT=1 \
 #              POLYREF_BENCH_PGBENCH_SECONDS=5 test/bench/run.sh
 #
-# Output in test/bench/out/: results.csv (every measurement), report.md (the
+# Output in test/bench/out/: results.csv (every measurement), instructions.csv
+# and instructions.log (the callgrind counts), report.md (the
 # tables, the settings, the machine), bench.png (one bar chart per workload),
 # errors.log (only if a run failed; the run goes on and its value is missing).
 # Beside this script: summary.sql (medians, check costs and the ratios the
@@ -89,6 +96,7 @@ done
 VARIANTS=(a b c d e f g h)
 CASCADE_VARIANTS=(a b c d e g h)   # f has no delete side
 VALIDATE_VARIANTS=(d g)            # native VALIDATE CONSTRAINT vs polyref.validate()
+SKEW_VARIANTS=(c d g h)            # skewed pgbench: native against polyref
 
 # Server settings, besides fsync/synchronous_commit/full_page_writes = off from
 # test/cluster.sh.  Autovacuum is off because the script vacuums what it loads;
@@ -506,15 +514,47 @@ SQL
 done
 
 # --- the measurements -------------------------------------------------------------
-pgbench_script() {   # pgbench_script V: the single-row INSERT for V's shape
+# pgbench_script V [skewed]: the single-row INSERT for V's shape; skewed: one
+# per cent of the targets draw half the rows (popular posts), so concurrent
+# transactions lock the same rows FOR KEY SHARE.
+pgbench_script() {
     local s=v_$1
     echo "\\set k random(1, 3)"
-    echo "\\set t random(1, $TARGETS)"
+    if [[ ${2:-} == skewed ]]; then
+        echo "\\set t CASE WHEN random(1, 2) = 1 THEN random(1, $(((TARGETS + 99) / 100))) ELSE random(1, $TARGETS) END"
+    else
+        echo "\\set t random(1, $TARGETS)"
+    fi
     case $(shape_of "$1") in
         poly) echo "INSERT INTO $s.comments (commentable_type, commentable_id, body) VALUES ((ARRAY['Post', 'Video', 'Photo'])[:k::int], :t::bigint, 'pgbench');" ;;
         single) echo "INSERT INTO $s.comments (post_id, body) VALUES (:t::bigint, 'pgbench');" ;;
         arc) echo "INSERT INTO $s.comments (post_id, video_id, photo_id, body) VALUES (CASE WHEN :k::int = 1 THEN :t::bigint END, CASE WHEN :k::int = 2 THEN :t::bigint END, CASE WHEN :k::int = 3 THEN :t::bigint END, 'pgbench');" ;;
     esac
+}
+
+# run_pgbench WORKLOAD V R [skewed]: 2 clients of single-row INSERTs into V.
+run_pgbench() {
+    local workload=$1 v=$2 r=$3
+    setup_schema "$v"
+    add_integrity "$v"
+    pgbench_script "$v" "${4:-}" >"$client/pgbench.sql"
+    sql_value "CHECKPOINT" >/dev/null
+    if "$PG_BINDIR/pgbench" -n -M prepared -c 2 -j 2 -T "$PGBENCH_SECONDS" \
+            --random-seed=4242 -f "$client/pgbench.sql" bench \
+            >"$client/pgbench.out" 2>"$client/pgbench.err"; then
+        tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' "$client/pgbench.out")
+        failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$client/pgbench.out")
+        if [[ -z $tps || ${failed:-0} != 0 ]]; then
+            cat "$client/pgbench.out" >>"$client/pgbench.err"
+            fail "$workload" "$v" "$r" "$client/pgbench.err"
+        else
+            record "$workload" "$v" "$r" tps "$tps" tps
+            log "repeat $r $workload $v: $tps TPS"
+        fi
+    else
+        cat "$client/pgbench.out" >>"$client/pgbench.err"
+        fail "$workload" "$v" "$r" "$client/pgbench.err"
+    fi
 }
 
 for ((r = 1; r <= REPEAT; r++)); do
@@ -545,28 +585,13 @@ COMMIT;" memory; then
         fi
     done
 
-    # 3. pgbench: single-row INSERT transactions, 2 clients.
+    # 3. pgbench: single-row INSERT transactions, 2 clients; then the same
+    #    with skewed targets, native against polyref only.
     for v in $(rotated "$r" "${VARIANTS[@]}"); do
-        setup_schema "$v"
-        add_integrity "$v"
-        pgbench_script "$v" >"$client/pgbench.sql"
-        sql_value "CHECKPOINT" >/dev/null
-        if "$PG_BINDIR/pgbench" -n -M prepared -c 2 -j 2 -T "$PGBENCH_SECONDS" \
-                --random-seed=4242 -f "$client/pgbench.sql" bench \
-                >"$client/pgbench.out" 2>"$client/pgbench.err"; then
-            tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' "$client/pgbench.out")
-            failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$client/pgbench.out")
-            if [[ -z $tps || ${failed:-0} != 0 ]]; then
-                cat "$client/pgbench.out" >>"$client/pgbench.err"
-                fail pgbench "$v" "$r" "$client/pgbench.err"
-            else
-                record pgbench "$v" "$r" tps "$tps" tps
-                log "repeat $r pgbench $v: $tps TPS"
-            fi
-        else
-            cat "$client/pgbench.out" >>"$client/pgbench.err"
-            fail pgbench "$v" "$r" "$client/pgbench.err"
-        fi
+        run_pgbench pgbench "$v" "$r"
+    done
+    for v in $(rotated "$r" "${SKEW_VARIANTS[@]}"); do
+        run_pgbench pgbench_skew "$v" "$r" skewed
     done
 
     # 4. DELETE of TARGETS/10 posts, cascading to their comments.
@@ -609,6 +634,28 @@ COMMIT;"; then
         fi
     done
 done
+
+# --- instructions per row (callgrind) ------------------------------------------------
+# Deterministic where the times above wobble: test/bench/instructions.sh, on a
+# cluster of its own, after every timed run (callgrind would slow them down).
+INSN_ROWS=${POLYREF_BENCH_INSN_ROWS:-20000}
+INSN_TARGETS=${POLYREF_BENCH_INSN_TARGETS:-100000}
+insn_done=
+if [[ ${POLYREF_BENCH_INSN:-1} != 0 ]]; then
+    if ! command -v valgrind >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
+        log "installing valgrind for the instruction counts"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends valgrind >/dev/null ||
+            echo "test/bench/run.sh: could not install valgrind" >&2
+    fi
+    log "counting instructions per row with callgrind ($INSN_ROWS and $((2 * INSN_ROWS)) rows, 3 x $INSN_TARGETS targets)"
+    if POLYREF_INSN_ROWS=$INSN_ROWS POLYREF_INSN_TARGETS=$INSN_TARGETS \
+        POLYREF_INSN_REPORT=$out/instructions.md "$here/instructions.sh" \
+        >"$out/instructions.csv" 2>"$out/instructions.log"; then
+        insn_done=1
+    else
+        echo "test/bench/run.sh: the instruction counts failed (see $out/instructions.log)" >&2
+    fi
+fi
 
 # --- the report ---------------------------------------------------------------------
 log "summarising"
@@ -676,6 +723,11 @@ render cost
 echo "== Ratios the issue asks for =="
 { echo "## Ratios against the targets"; echo; } >>"$out/report.md"
 render ratios
+if [[ -n $insn_done ]]; then
+    { echo "## Instructions per check (callgrind)"; echo; cat "$out/instructions.md"; echo; } >>"$out/report.md"
+    echo "== Instructions per check (callgrind) =="
+    cat "$out/instructions.md"
+fi
 {
     echo "## Spread over the repeats"
     echo
