@@ -94,3 +94,6 @@ COMMIT;
 SELECT count(*) AS refs_to_30000 FROM refs WHERE target_type = 'Big' AND target_id = 30000;
 
 RESET search_path;
+SET client_min_messages = warning;
+DROP SCHEMA leaf_walk CASCADE;
+RESET client_min_messages;
