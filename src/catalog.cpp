@@ -9,6 +9,7 @@
 #include "arguments.hpp"
 
 #include "probe.hpp"
+#include "registry.hpp"
 #include "spi_util.hpp"
 #include "sql_names.hpp"
 
@@ -292,6 +293,7 @@ struct ConfigRow
 	Oid target;
 	char *key_column;
 	bool match_simple;
+	Oid kind_registry;
 };
 
 /*
@@ -309,14 +311,16 @@ config_query()
 		"a.is_deferrable,"
 		"       a.initially_deferred, a.validated, k.kind, "
 		"k.target::pg_catalog.oid,"
-		"       k.key_column::pg_catalog.text, %s"
+		"       k.key_column::pg_catalog.text, %s, %s"
 		"  FROM polyref.config_association a"
 		"  LEFT JOIN polyref.config_kind k"
 		"    ON k.source OPERATOR(pg_catalog.=) a.source"
 		"   AND k.association OPERATOR(pg_catalog.=) a.association"
 		" ORDER BY 1, 2, 11, 12",
 		config_has_match_type() ? "a.match_type OPERATOR(pg_catalog.=) 'simple'"
-								: "false");
+								: "false",
+		config_has_kind_registry() ? "a.kind_registry::pg_catalog.oid"
+								   : "NULL::pg_catalog.oid");
 }
 
 /*
@@ -359,6 +363,8 @@ read_config(int *nrows, MemoryContext memory)
 		row->key_column = SPI_getvalue(tuple, desc, 12);
 		row->match_simple =
 			DatumGetBool(SPI_getbinval(tuple, desc, 13, &isnull));
+		Datum registry = SPI_getbinval(tuple, desc, 14, &isnull);
+		row->kind_registry = isnull ? InvalidOid : DatumGetObjectId(registry);
 	}
 	MemoryContextSwitchTo(spi_memory);
 	*nrows = (int) SPI_processed;
@@ -379,6 +385,9 @@ classify_kind_column(Oid type, const char *column, Oid source)
 		return KindColumnClass::Text;
 	if (type_is_enum(type))
 		return KindColumnClass::Enum;
+	if (type == INT2OID || type == INT4OID || type == INT8OID ||
+		type == CHAROID || type == BPCHAROID)
+		return KindColumnClass::Typed;
 	if (IsBinaryCoercible(type, TEXTOID))
 		return KindColumnClass::Citext;
 	ereport(
@@ -387,7 +396,8 @@ classify_kind_column(Oid type, const char *column, Oid source)
 		 errmsg("kind column \"%s\" of table \"%s\" has type %s", column,
 				get_rel_name(source), format_type_be(type)),
 		 errhint(
-			 "A kind column must be text, varchar, citext or an enum type.")));
+			 "A kind column must be text, varchar, char(n), \"char\", citext, "
+			 "an enum type, smallint, integer or bigint.")));
 }
 
 static Association *
@@ -420,6 +430,11 @@ build_association(const ConfigRow *row)
 		classify_kind_column(a->type_type, row->type_column, row->source);
 	a->type_eq_operator =
 		lookup_type_cache(a->type_type, TYPECACHE_EQ_OPR)->eq_opr;
+	fmgr_info_cxt(get_opcode(a->type_eq_operator), &a->type_equal,
+				  CurrentMemoryContext);
+	Oid declared_type;
+	get_atttypetypmodcoll(row->source, a->type_attnum, &declared_type,
+						  &a->type_typmod, &a->type_collation);
 	a->id_type = getBaseType(get_atttype(row->source, a->id_attnum));
 	if (!parse_action(row->on_delete, &a->on_delete) ||
 		!parse_action(row->on_update, &a->on_update))
@@ -429,21 +444,55 @@ build_association(const ConfigRow *row)
 	a->initially_deferred = row->initially_deferred;
 	a->match_simple = row->match_simple;
 	a->validated = row->validated;
+	a->kind_registry = row->kind_registry;
 	return a;
 }
 
-/* A kind label in the kind column's type. */
+/* A kind label (or a registry's key as text) in the kind column's type. */
 static Datum
 kind_value(const Association *a, const char *label)
 {
-	if (a->type_class == KindColumnClass::Enum)
+	if (a->type_class == KindColumnClass::Enum ||
+		a->type_class == KindColumnClass::Typed)
 	{
 		Oid input;
 		Oid ioparam;
 		getTypeInputInfo(a->type_type, &input, &ioparam);
-		return OidInputFunctionCall(input, (char *) label, ioparam, -1);
+		return OidInputFunctionCall(input, (char *) label, ioparam,
+									a->type_typmod);
 	}
 	return CStringGetTextDatum(label);
+}
+
+/* A kind's value as the kind column prints it (::text in queries). */
+static const char *
+kind_stored_text(const Association *a, Datum value, const char *label)
+{
+	if (a->type_class != KindColumnClass::Typed)
+		return label;
+	Oid output;
+	bool is_varlena;
+	getTypeOutputInfo(a->type_type, &output, &is_varlena);
+	return OidOutputFunctionCall(output, value);
+}
+
+/*
+ * Gives a kind its value: its label read in the kind column's type, or the
+ * key of the registry row that carries the label (none yet: not present).
+ */
+static void
+set_kind_value(const Association *a, Kind *kind, const RegistryMap *map)
+{
+	const char *text = kind->label;
+	if (OidIsValid(a->kind_registry))
+	{
+		text = registry_key_text(map, kind->label);
+		if (text == nullptr)
+			return; /* present stays false */
+	}
+	kind->present = true;
+	kind->value = kind_value(a, text);
+	kind->stored = kind_stored_text(a, kind->value, kind->label);
 }
 
 /*
@@ -459,7 +508,7 @@ finish_targets(Association *a)
 		Datum *labels = (Datum *) palloc(sizeof(Datum) * a->nkinds);
 		int n = 0;
 		for (int k = 0; k < a->nkinds; k++)
-			if (a->kinds[k].target == target)
+			if (a->kinds[k].target == target && a->kinds[k].present)
 			{
 				values[n] = a->kinds[k].value;
 				labels[n] = CStringGetTextDatum(a->kinds[k].label);
@@ -564,6 +613,13 @@ new_target(Catalog *catalog, Association *a, const ConfigRow *row)
 static void
 add_kinds(Catalog *catalog, Association *a, const ConfigRow *rows, int n)
 {
+	const RegistryMap *map = nullptr;
+	if (OidIsValid(a->kind_registry))
+	{
+		catalog->watched->push_back(a->kind_registry);
+		a->registry = registry_target(a);
+		map = registry_read(a);
+	}
 	a->kinds = mcxt_array0<Kind>(n);
 	a->targets = mcxt_array0<TargetRef *>(n);
 	TargetRef *target = nullptr;
@@ -583,8 +639,8 @@ add_kinds(Catalog *catalog, Association *a, const ConfigRow *rows, int n)
 		Kind *kind = &a->kinds[a->nkinds++];
 		kind->label = row->kind;
 		kind->label_len = (int) strlen(row->kind);
-		kind->value = kind_value(a, row->kind);
 		kind->target = target;
+		set_kind_value(a, kind, map);
 	}
 	std::sort(a->kinds, a->kinds + a->nkinds, kind_label_less);
 	finish_targets(a);
@@ -646,13 +702,18 @@ static void
 catalog_free(Catalog *catalog) noexcept
 {
 	for (Association *a : *catalog->associations)
-		for (int t = 0; t < a->ntargets; t++)
-			for (SPIPlanPtr &plan : a->targets[t]->plans)
+		for (int t = -1; t < a->ntargets; t++)
+		{
+			TargetRef *target = t < 0 ? a->registry : a->targets[t];
+			if (target == nullptr)
+				continue;
+			for (SPIPlanPtr &plan : target->plans)
 				if (plan != nullptr)
 				{
 					SPI_freeplan(plan);
 					plan = nullptr;
 				}
+		}
 	MemoryContextDelete(catalog->memory);
 }
 
@@ -780,6 +841,20 @@ association_kind_of(Association *association, Datum kind_value)
 			if (DatumGetObjectId(association->kinds[k].value) ==
 				DatumGetObjectId(kind_value))
 				return &association->kinds[k];
+		return nullptr;
+	}
+	if (association->type_class == KindColumnClass::Typed)
+	{
+		/* A few kinds: each compared with the type's own =. */
+		for (int k = 0; k < association->nkinds; k++)
+		{
+			Kind *kind = &association->kinds[k];
+			if (kind->present &&
+				DatumGetBool(FunctionCall2Coll(&association->type_equal,
+											   association->type_collation,
+											   kind->value, kind_value)))
+				return kind;
+		}
 		return nullptr;
 	}
 	text *label = DatumGetTextPP(kind_value);

@@ -37,6 +37,12 @@ enum class KindColumnClass : uint8
 	 * queries add an exact text test
 	 */
 	Citext,
+	/*
+	 * smallint, integer, bigint, "char" or char(n): kinds are given as text,
+	 * read with the type's input function, and compared with its = (and a
+	 * kind registry's keys are always of this class)
+	 */
+	Typed,
 };
 
 /* How a kind's key is found from the id column's value. */
@@ -137,9 +143,16 @@ struct TargetRef
 
 struct Kind
 {
-	const char *label; /* as stored, compared bytewise */
+	const char *label; /* as declared, compared bytewise */
 	int label_len;
-	Datum value; /* the label in the kind column's type */
+	/*
+	 * Whether rows can carry it: false for a label of a kind registry that
+	 * no registry row has yet (value and stored are then unset).
+	 */
+	bool present;
+	Datum value; /* the label in the kind column's type (a registry's key) */
+	/* value as text, what the kind column reads as ::text in queries */
+	const char *stored;
 	TargetRef *target;
 };
 
@@ -155,7 +168,19 @@ struct Association
 	Oid type_type; /* the kind column's type (base type of a domain) */
 	KindColumnClass type_class;
 	Oid type_eq_operator;
+	Oid type_collation;
+	int32 type_typmod;
+	FmgrInfo type_equal; /* of type_eq_operator, for KindColumnClass::Typed */
 	Oid id_type;
+
+	/*
+	 * kind_registry (see registry.hpp): the kind column holds the key of a
+	 * row of this table, whose label is the kind.  registry describes that
+	 * key as a target: the source check locks the row FOR KEY SHARE through
+	 * it, and a refused DELETE names it.  InvalidOid / NULL otherwise.
+	 */
+	Oid kind_registry;
+	TargetRef *registry;
 
 	Action on_delete;
 	Action on_update;
@@ -242,7 +267,10 @@ source_columns_in(Catalog *catalog, const Association *a, Oid relid)
 /* The TargetRefs on a declared target table (NULL when none). */
 const McxtVector<TargetRef *> *catalog_targets_on(Catalog *catalog, Oid target);
 
-/* Looks a kind up by its label's bytes; NULL when it is not declared. */
+/*
+ * Looks a kind up by its label's bytes; NULL when it is not declared.  (A
+ * registry's label that no row has yet is found, with present false.)
+ */
 Kind *association_find_kind(Association *association, const char *label,
 							int len);
 

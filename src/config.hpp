@@ -25,6 +25,7 @@ struct ConfigAssociation
 	bool validated;
 	char *created_index; /* NULL when declare made none */
 	bool match_simple;   /* match_type 'simple' (see catalog.hpp) */
+	Oid kind_registry;   /* InvalidOid: kinds are stored as they are */
 	/*
 	 * From config_associations_touching: whether a kind of the association
 	 * points at the table asked about (false from the other readers).
@@ -94,6 +95,15 @@ void config_insert_kind(Oid source, const char *name, const char *kind,
  * adds it, and reads every association there as MATCH FULL.
  */
 bool config_has_match_type();
+
+/* The same for kind_registry (an association of 1.0 has none). */
+bool config_has_kind_registry();
+
+/*
+ * The associations whose kinds are labels of rows of registry (declared
+ * with kind_registry => registry).
+ */
+ConfigAssociation *config_associations_of_registry(Oid registry, int *count);
 
 /*
  * Runs a write as the configuration's owner; returns the rows it changed.
