@@ -233,7 +233,7 @@ declaration_arguments(Oid source, const char *name, int *nargs)
 	ConfigKind *kinds = config_kinds(source, name, &nkinds);
 	List *views = recorded_join_views(source, name);
 	char **args = (char **) palloc0(sizeof(char *) *
-									(8 + 3 * nkinds + list_length(views) + 1));
+									(9 + 3 * nkinds + list_length(views) + 1));
 	int n = 0;
 	args[n++] = pstrdup(format_argument);
 	args[n++] = psprintf("type_column=%s", a.type_column);
@@ -247,6 +247,13 @@ declaration_arguments(Oid source, const char *name, int *nargs)
 	 * match_type. */
 	if (a.match_simple)
 		args[n++] = pstrdup("match_type=simple");
+	/* A kind registry by name: the restored database has its own OIDs. */
+	if (OidIsValid(a.kind_registry) && get_rel_name(a.kind_registry) != nullptr)
+		args[n++] =
+			psprintf("kind_registry=%s",
+					 quote_qualified_identifier(
+						 get_namespace_name(get_rel_namespace(a.kind_registry)),
+						 get_rel_name(a.kind_registry)));
 	/* Kinds sorted by label (config_kinds), so that the same declaration always
 	 * reads the same. */
 	for (int k = 0; k < nkinds; k++)
@@ -406,6 +413,9 @@ struct Carried
 	bool validated;
 	const char *created_index; /* NULL: none */
 	bool match_simple;
+	const char *kind_registry_name; /* NULL: none */
+	Oid kind_registry;
+	int kind_registry_argno;
 	CarriedKind *kinds;
 	int nkinds;
 	const char **join_view_names; /* as carried */
@@ -504,6 +514,12 @@ parse_carried(const TriggerRow *t)
 							   match_type));
 		d.match_simple = strcmp(match_type, "simple") == 0;
 	}
+	if (i < t->nargs &&
+		strncmp(t->args[i], "kind_registry=", strlen("kind_registry=")) == 0)
+	{
+		d.kind_registry_argno = i + 1;
+		d.kind_registry_name = value_of(t, i++, "kind_registry");
+	}
 	d.kinds = mcxt_array0<CarriedKind>((t->nargs - i) / 3 + 1);
 	while (i < t->nargs && strncmp(t->args[i], "kind=", strlen("kind=")) == 0)
 	{
@@ -574,6 +590,10 @@ find_carried_relations(Carried *d)
 	for (int i = 0; i < d->njoin_views; i++)
 		d->join_views[i] = carried_relation(d->trigger, d->join_view_argno + i,
 											"join_view", d->join_view_names[i]);
+	if (d->kind_registry_name != nullptr)
+		d->kind_registry =
+			carried_relation(d->trigger, d->kind_registry_argno,
+							 "kind_registry", d->kind_registry_name);
 }
 
 /*
@@ -596,6 +616,15 @@ resolve_carried(Carried *d)
 	Oid kind_type = getBaseType(get_atttype(t->relid, type_attnum));
 	classify_kind_column(kind_type, d->type_column, t->relid);
 	find_carried_relations(d);
+	if (d->kind_registry_name != nullptr && !OidIsValid(d->kind_registry))
+		ereport(
+			ERROR,
+			(errcode(ERRCODE_UNDEFINED_TABLE),
+			 errmsg("relation \"%s\" does not exist", d->kind_registry_name),
+			 errdetail("Trigger \"%s\" on table \"%s\" carries "
+					   "association \"%s\", whose kind registry it is.",
+					   t->name, display_relation(t->relid), t->name),
+			 errhint("Restore the table before the trigger.")));
 	for (int i = 0; i < d->nkinds; i++)
 	{
 		CarriedKind *k = &d->kinds[i];
@@ -663,6 +692,11 @@ check_declaring_rights(const Carried *d)
 	Oid source = d->trigger->relid;
 	if (!polyref_owns_relation(source, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(source));
+	if (OidIsValid(d->kind_registry) &&
+		pg_class_aclcheck(d->kind_registry, GetUserId(), ACL_REFERENCES) !=
+			ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE,
+					   get_rel_name(d->kind_registry));
 	for (int i = 0; i < d->nkinds; i++)
 	{
 		Oid target = d->kinds[i].target;
@@ -693,6 +727,7 @@ record_carried(const Carried *d)
 	a.validated = d->validated;
 	a.created_index = (char *) d->created_index;
 	a.match_simple = d->match_simple;
+	a.kind_registry = d->kind_registry;
 	spi_open();
 	config_insert_association(&a);
 	for (int i = 0; i < d->nkinds; i++)
@@ -812,7 +847,7 @@ POLYREF_FUNCTION(polyref_carried_declarations)
 		for (int k = 0; k < Max(d.nkinds, 1); k++)
 		{
 			bool has_kind = d.nkinds > 0;
-			Datum values[15] = {
+			Datum values[16] = {
 				ObjectIdGetDatum(t.relid),
 				CStringGetTextDatum(t.name),
 				DirectFunctionCall1(namein, CStringGetDatum(d.type_column)),
@@ -832,8 +867,10 @@ POLYREF_FUNCTION(polyref_carried_declarations)
 						 : (Datum) 0,
 				nviews > 0 ? make_array(views, nviews, REGCLASSOID) : (Datum) 0,
 				CStringGetTextDatum(d.match_simple ? "simple" : "full"),
+				ObjectIdGetDatum(d.kind_registry),
 			};
-			bool nulls[15] = {};
+			bool nulls[16] = {};
+			nulls[15] = !OidIsValid(d.kind_registry);
 			nulls[13] = nviews == 0;
 			nulls[9] = d.created_index == nullptr;
 			nulls[10] = nulls[11] = nulls[12] = !has_kind;
