@@ -183,6 +183,20 @@ registry_read(Association *a)
 	return map;
 }
 
+bool
+registry_label_sql(Oid registry, const char **key_column, const char **label)
+{
+	AttrNumber key_attnum = registry_key_attnum(registry);
+	AttrNumber *attnums;
+	int n;
+	if (key_attnum == InvalidAttrNumber ||
+		!registry_label_columns(registry, key_attnum, &attnums, &n))
+		return false;
+	*key_column = quote_identifier(get_attname(registry, key_attnum, false));
+	*label = label_expression(registry, attnums, n);
+	return true;
+}
+
 char *
 registry_key_query(Association *a, const char *label)
 {

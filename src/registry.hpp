@@ -51,6 +51,13 @@ const char *registry_key_text(const RegistryMap *map, const char *label);
 char *registry_key_query(Association *a, const char *label);
 
 /*
+ * A registry's key column and its label as SQL over alias r (false when it
+ * has no single-column primary key and one other unique key): discover.
+ */
+bool registry_label_sql(Oid registry, const char **key_column,
+						const char **label);
+
+/*
  * Checks what declare needs of a registry and of the kind column (42830: no
  * single-column primary key, or not exactly one other unique key; 42804: a
  * kind column that is not an integer type comparable with the key).

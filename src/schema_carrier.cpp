@@ -351,6 +351,14 @@ carry_declarations_touching(Oid relid)
 	}
 	for (int i = 0; i < n; i++)
 		carry_declaration(touching[i].source, touching[i].name);
+	/* A renamed kind registry: the associations that name it. */
+	if (OidIsValid(relid))
+	{
+		ConfigAssociation *of_registry =
+			config_associations_of_registry(relid, &n);
+		for (int i = 0; i < n; i++)
+			carry_declaration(of_registry[i].source, of_registry[i].name);
+	}
 }
 
 void
