@@ -241,7 +241,8 @@ static const char *const django_pairs_query =
 	"(m.x OPERATOR(pg_catalog.||) '_id'))"
 	" WHERE f.contype OPERATOR(pg_catalog.=) 'f'"
 	"   AND pg_catalog.array_length(f.conkey, 1) OPERATOR(pg_catalog.=) 1"
-	"   AND t.atttypid OPERATOR(pg_catalog.=) ANY ('{int2,int4,int8}')"
+	"   AND t.atttypid OPERATOR(pg_catalog.=) ANY "
+	"('{int2,int4,int8}'::pg_catalog.regtype[])"
 	"   AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}') AND NOT "
 	"c.relispartition"
 	"   AND ($1 IS NULL AND n.nspname OPERATOR(pg_catalog.<>) ALL "
@@ -255,8 +256,8 @@ static const char *const django_pairs_query =
 	"                    WHERE a.source OPERATOR(pg_catalog.=) "
 	"c.oid::pg_catalog.regclass"
 	"                      AND a.type_column OPERATOR(pg_catalog.=) t.attname)"
-	" ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\", 2 "
-	"COLLATE \"C\"";
+	" ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\", "
+	"t.attname COLLATE \"C\"";
 
 /* Appends the n rows (pairs_query's columns, or django_pairs_query's) that
  * fit. */

@@ -23,7 +23,10 @@ INSERT INTO report.variant VALUES
     ('e', 'e arc',         'exclusive arc: 3 FKs + CHECK',     5),
     ('f', 'f plpgsql',     'PL/pgSQL trigger',                 6),
     ('g', 'g polyref def', 'polyref, deferred (default)',      7),
-    ('h', 'h polyref imm', 'polyref, immediate',               8);
+    ('h', 'h polyref imm', 'polyref, immediate',               8),
+    ('i', 'i registry',    'integer kind + registry, no FK',   9),
+    ('j', 'j reg FK',      'native FK on content_type_id',    10),
+    ('k', 'k polyref reg', 'polyref via kind registry',       11);
 
 -- med(workload, variant, metric): the median, NULL if never measured.
 CREATE FUNCTION report.med(w text, v text, k text) RETURNS float8
@@ -72,7 +75,9 @@ SELECT c.label AS "check",
         (3, 'polyref immediate', 'h - a', 'h', 'a'),
         (4, 'polyref deferred', 'g - a', 'g', 'a'),
         (5, 'PL/pgSQL trigger', 'f - a', 'f', 'a'),
-        (6, 'exclusive arc (3 FKs, CHECK and 2 more indexes)', 'e - b', 'e', 'b'))
+        (6, 'exclusive arc (3 FKs, CHECK and 2 more indexes)', 'e - b', 'e', 'b'),
+        (7, 'polyref through a kind registry, deferred', 'k - i', 'k', 'i'),
+        (8, 'native FK on content_type_id (Django), deferred', 'j - i', 'j', 'i'))
        AS c(n, label, formula, v, base)
  ORDER BY c.n;
 
@@ -129,7 +134,17 @@ SELECT n, what, formula, value, target, at_least
     (16, 'skewed single-row TPS (1% of posts draw half), polyref / native, deferred', 'g/d',
         report.div(report.med('pgbench_skew', 'g', 'tps'), report.med('pgbench_skew', 'd', 'tps')), 1, true),
     (17, 'skewed single-row TPS (1% of posts draw half), polyref / native, immediate', 'h/c',
-        report.div(report.med('pgbench_skew', 'h', 'tps'), report.med('pgbench_skew', 'c', 'tps')), 1, true))
+        report.div(report.med('pgbench_skew', 'h', 'tps'), report.med('pgbench_skew', 'c', 'tps')), 1, true),
+    -- Kind registries (issue 13): a check through the registry costs what a
+    -- text-kind check costs (within 10 %).
+    (18, 'bulk INSERT: check cost per row, registry / text kinds, deferred', '(k-i)/(g-a)',
+        report.div(report.cost_us('insert', 'k', 'i'), report.cost_us('insert', 'g', 'a')), 1.1, false),
+    (19, 'COPY: check cost per row, registry / text kinds, deferred', '(k-i)/(g-a)',
+        report.div(report.cost_us('copy', 'k', 'i'), report.cost_us('copy', 'g', 'a')), 1.1, false),
+    (20, 'single-row TPS, registry / text kinds, deferred', 'k/g',
+        report.div(report.med('pgbench', 'k', 'tps'), report.med('pgbench', 'g', 'tps')), 0.95, true),
+    (21, 'bulk INSERT: polyref via registry / native FK on content_type_id', '(k-i)/(j-i)',
+        report.div(report.cost_us('insert', 'k', 'i'), report.cost_us('insert', 'j', 'i')), NULL, false))
     AS r(n, what, formula, value, target, at_least);
 
 CREATE VIEW report.ratios AS
