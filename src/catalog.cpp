@@ -400,6 +400,24 @@ classify_kind_column(Oid type, const char *column, Oid source)
 			 "an enum type, smallint, integer or bigint.")));
 }
 
+void
+check_kind_readable(Oid source, const char *type_column, const char *label)
+{
+	AttrNumber attnum = get_attnum(source, type_column);
+	Oid type;
+	int32 typmod;
+	Oid collation;
+	get_atttypetypmodcoll(source, attnum, &type, &typmod, &collation);
+	Oid base = getBaseType(type);
+	if (classify_kind_column(base, type_column, source) !=
+		KindColumnClass::Typed)
+		return;
+	Oid input;
+	Oid ioparam;
+	getTypeInputInfo(base, &input, &ioparam);
+	(void) OidInputFunctionCall(input, (char *) label, ioparam, typmod);
+}
+
 static Association *
 build_association(const ConfigRow *row)
 {

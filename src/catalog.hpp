@@ -313,6 +313,14 @@ void resolve_target_key(TargetRef *target, Oid relid, const char *key_column,
  */
 KindColumnClass classify_kind_column(Oid type, const char *column, Oid source);
 
+/*
+ * Reads a kind's label in the type of source's kind column, as the catalog
+ * will (22P02 and the like when that type cannot read it: 'Post' for an
+ * integer column); nothing to read for text-like and enum columns.
+ */
+void check_kind_readable(Oid source, const char *type_column,
+						 const char *label);
+
 /* The single-column primary key of a table (42830 when there is none). */
 const char *primary_key_column(Oid relid);
 

@@ -657,6 +657,8 @@ resolve_carried(Carried *d)
 									  t->name, display_relation(t->relid),
 									  t->name, k->kind)));
 		carried_column(t, k->target, k->key_column);
+		if (d->kind_registry_name == nullptr)
+			check_kind_readable(t->relid, d->type_column, k->kind);
 		if (type_is_enum(kind_type))
 		{
 			HeapTuple label =

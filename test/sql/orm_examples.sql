@@ -214,7 +214,8 @@ SELECT orm_examples.fk_error($$INSERT INTO blog_taggeditem (tag, content_type_id
 SELECT orm_examples.fk_error($$INSERT INTO blog_taggeditem (tag, content_type_id, object_id) VALUES ('itself', 4, 1)$$);
 -- A target with tagged items is protected (no action), checked at COMMIT too.
 SELECT orm_examples.fk_error($$DELETE FROM blog_post WHERE id = 2$$);
--- A content type still carried cannot go (the native key says so first).
+-- A content type still carried cannot go: polyref says so at the end of the
+-- statement (Django's own key would at COMMIT).
 SELECT orm_examples.fk_error($$DELETE FROM django_content_type WHERE model = 'video'$$);
 
 -- doc: instead of prefetch_related('content_object').
@@ -239,17 +240,18 @@ SELECT source, association, ref->>'tag' AS tag
 UPDATE django_content_type SET model = 'clip' WHERE app_label = 'blog' AND model = 'video';
 SELECT kinds FROM polyref.associations WHERE source = 'blog_taggeditem'::regclass;
 SELECT tag, target_kind FROM blog_taggeditem_content_object ORDER BY id;
-
--- discover() proposes the same declaration for an undeclared GenericForeignKey.
-SELECT polyref.undeclare('blog_taggeditem', 'content_object');
-SELECT DISTINCT declaration FROM polyref.discover(ARRAY['orm_examples_django']);
+UPDATE django_content_type SET model = 'video' WHERE app_label = 'blog' AND model = 'clip';
 
 -- doc: migrations.RunSQL (reverse_sql).
-SELECT polyref.declare('blog_taggeditem', 'content_object', ARRAY['blog_post']::regclass[],
-                       ARRAY['blog.post'], 'content_type_id', 'object_id',
-                       kind_registry => 'django_content_type');
 SELECT polyref.undeclare('blog_taggeditem', 'content_object');
 SELECT to_regclass('blog_taggeditem_content_object') AS join_view_left;
+
+-- discover() proposes the declaration for the undeclared GenericForeignKey;
+-- run, it declares it again.
+SELECT DISTINCT declaration FROM polyref.discover(ARRAY['orm_examples_django']) \gexec
+SELECT kinds, kind_registry, validated FROM polyref.associations
+ WHERE source = 'blog_taggeditem'::regclass;
+SELECT polyref.undeclare('blog_taggeditem', 'content_object');
 
 -- ===========================================================================
 -- Sequelize: Image.hasMany(Comment, { foreignKey: 'commentableId',
@@ -347,10 +349,14 @@ SELECT kind, id, target->>'title' AS title
                             ARRAY['Post', 'Video'], ARRAY[1, 1])
  ORDER BY kind, id;
 
--- Bound as parameters (as node-postgres, Postgrex and PDO send them), the
--- ids need a type: untyped, the polymorphic argument cannot be resolved.
+-- Bound as parameters (as node-postgres, Postgrex and PDO send them): an
+-- untyped id picks the overload that reads it as text, no cast needed.
 PREPARE untyped AS SELECT kind, id FROM polyref.resolve_many('comments', 'commentable', $1, $2);
-\echo :LAST_ERROR_SQLSTATE
+EXECUTE untyped('{Post,Video}', '{1,1}');
+PREPARE untyped_one AS SELECT polyref.resolve($1, $2, $3, $4) ->> 'title' AS title;
+EXECUTE untyped_one('comments', 'commentable', 'Post', '1');
+PREPARE untyped_refs AS SELECT source, association FROM polyref.referrers($1, $2);
+EXECUTE untyped_refs('posts', '1');
 PREPARE typed AS SELECT kind, id FROM polyref.resolve_many('comments', 'commentable', $1, $2::bigint[]);
 EXECUTE typed('{Post,Video}', '{1,1}');
 PREPARE one AS SELECT polyref.resolve('comments', 'commentable', $1, $2::bigint) ->> 'title' AS title;

@@ -216,6 +216,7 @@ SELECT tgname FROM pg_trigger WHERE tgrelid = 'django_content_type'::regclass
 -- Django's table naming, and proposes the declaration with kind_registry.
 ALTER TABLE shop_taggeditem ADD FOREIGN KEY (content_type_id)
     REFERENCES django_content_type (id) DEFERRABLE INITIALLY DEFERRED;
+UPDATE django_content_type SET model = 'product' WHERE id = 5;
 INSERT INTO django_content_type (id, app_label, model) VALUES (6, 'shop', 'gone');
 INSERT INTO shop_taggeditem (tag, content_type_id, object_id) VALUES ('stale', 6, 1);
 SELECT source, association, type_column, id_column, kind, target, rows, orphans
