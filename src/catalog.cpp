@@ -3,6 +3,7 @@
  * configuration (see catalog.hpp).
  */
 #include "catalog.hpp"
+#include "citus.hpp"
 
 #include "config.hpp"
 
@@ -278,23 +279,6 @@ resolve_target_key(TargetRef *target, Oid relid, const char *key_column,
  */
 
 /* One row of the configuration query, copied out of SPI. */
-struct ConfigRow
-{
-	Oid source;
-	char *association;
-	char *type_column;
-	char *id_column;
-	char *on_delete;
-	char *on_update;
-	bool is_deferrable;
-	bool initially_deferred;
-	bool validated;
-	char *kind; /* NULL: an association without kinds yet */
-	Oid target;
-	char *key_column;
-	bool match_simple;
-	Oid kind_registry;
-};
 
 /*
  * The configuration, one row per kind.  match_type came with release 1.1:
@@ -573,6 +557,7 @@ catalog_new(MemoryContext memory)
 		make_in_context<McxtFlatMap<Oid, Oid>>(memory);
 	catalog->partition_attnum_memo =
 		make_in_context<McxtFlatMap<uint64, AttrNumber>>(memory);
+	catalog->shard_suffixes = make_in_context<McxtFlatMap<Oid, int>>(memory);
 
 	known_config_relids[0] = config_association_relid();
 	known_config_relids[1] = config_kind_relid();
@@ -664,23 +649,13 @@ add_kinds(Catalog *catalog, Association *a, const ConfigRow *rows, int n)
 	finish_targets(a);
 }
 
-static Catalog *
-catalog_build()
+/*
+ * Adds the associations of rows, grouped by (source, association), then by
+ * (target, key column).
+ */
+static void
+add_associations(Catalog *catalog, const ConfigRow *rows, int nrows)
 {
-	/*
-	 * Built under the transaction, so that an error half-way frees it; moved
-	 * under CacheMemoryContext once complete.
-	 */
-	MemoryContext memory = AllocSetContextCreate(
-		TopTransactionContext, "polyref catalog", ALLOCSET_DEFAULT_SIZES);
-	MemoryContext caller_memory = MemoryContextSwitchTo(memory);
-	Catalog *catalog = catalog_new(memory);
-	int nrows;
-	ConfigRow *rows = read_config(&nrows, memory);
-
-	/*
-	 * Rows come grouped by (source, association), then by (target, key column).
-	 */
 	for (int i = 0; i < nrows;)
 	{
 		int end = i;
@@ -702,6 +677,29 @@ catalog_build()
 		}
 		i = end;
 	}
+}
+
+static Catalog *
+catalog_build()
+{
+	/*
+	 * Built under the transaction, so that an error half-way frees it; moved
+	 * under CacheMemoryContext once complete.
+	 */
+	MemoryContext memory = AllocSetContextCreate(
+		TopTransactionContext, "polyref catalog", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext caller_memory = MemoryContextSwitchTo(memory);
+	Catalog *catalog = catalog_new(memory);
+	int nrows;
+	ConfigRow *rows = read_config(&nrows, memory);
+	add_associations(catalog, rows, nrows);
+	/* On Citus, the associations this node's shards carry (citus.hpp). */
+	ShardSuffix *suffixes;
+	int nsuffixes;
+	rows = citus_shard_rows(&nrows, &suffixes, &nsuffixes);
+	add_associations(catalog, rows, nrows);
+	for (int i = 0; i < nsuffixes; i++)
+		catalog->shard_suffixes->emplace(suffixes[i].relid, suffixes[i].length);
 
 	std::sort(catalog->associations->begin(), catalog->associations->end(),
 			  association_less);
@@ -826,6 +824,18 @@ catalog_attnum_in(Catalog *catalog, Oid declared, AttrNumber attnum, Oid relid)
 			 attnum, declared, relid);
 	catalog->partition_attnum_memo->emplace(memo_key, in_relid);
 	return in_relid;
+}
+
+const char *
+catalog_association_name(Catalog *catalog, Oid relid, const char *trigger_name)
+{
+	if (catalog->shard_suffixes->empty())
+		return trigger_name;
+	auto it = catalog->shard_suffixes->find(relid);
+	if (it == catalog->shard_suffixes->end())
+		return trigger_name;
+	int length = (int) strlen(trigger_name) - it->second;
+	return length > 0 ? pnstrdup(trigger_name, length) : trigger_name;
 }
 
 const McxtVector<TargetRef *> *

@@ -221,9 +221,37 @@ struct Catalog
 	 */
 	McxtFlatMap<uint64, AttrNumber> *partition_attnum_memo;
 	/*
+	 * Citus shards this image enforces (citus.hpp) -> the length of the
+	 * "_<shard id>" Citus appends to the names of their triggers
+	 */
+	McxtFlatMap<Oid, int> *shard_suffixes;
+	/*
 	 * images replaced while still possibly in use wait here for transaction end
 	 */
 	Catalog *retired_next;
+};
+
+/*
+ * One kind of an association as the image is built from it: a row of the
+ * configuration, or of a declaration a Citus shard's trigger carries
+ * (citus.hpp).
+ */
+struct ConfigRow
+{
+	Oid source;
+	char *association;
+	char *type_column;
+	char *id_column;
+	char *on_delete;
+	char *on_update;
+	bool is_deferrable;
+	bool initially_deferred;
+	bool validated;
+	char *kind; /* NULL: an association without kinds yet */
+	Oid target;
+	char *key_column;
+	bool match_simple;
+	Oid kind_registry; /* InvalidOid: kinds stored as they are */
 };
 
 /* The current image, rebuilt first if an invalidation made it stale. */
@@ -263,6 +291,13 @@ source_columns_in(Catalog *catalog, const Association *a, Oid relid)
 	return { catalog_attnum_in(catalog, a->source, a->type_attnum, relid),
 			 catalog_attnum_in(catalog, a->source, a->id_attnum, relid) };
 }
+
+/*
+ * The association a polyref trigger of this name on relid stands for: its
+ * own name, less what Citus appended when it copied it onto a shard.
+ */
+const char *catalog_association_name(Catalog *catalog, Oid relid,
+									 const char *trigger_name);
 
 /* The TargetRefs on a declared target table (NULL when none). */
 const McxtVector<TargetRef *> *catalog_targets_on(Catalog *catalog, Oid target);

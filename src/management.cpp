@@ -11,6 +11,7 @@
 #include "arguments.hpp"
 #include "boundary.hpp"
 #include "catalog.hpp"
+#include "citus.hpp"
 #include "config.hpp"
 #include "join_views.hpp"
 #include "management.hpp"
@@ -269,6 +270,7 @@ insert_kind(const ConfigAssociation *a, Oid target, const char *kind,
 	check_kind_label(kind);
 	kind = stored_kind_label(a, kind);
 	key_column = lock_referenced_target(target, key_column);
+	citus_check_shape(a->source, target, a->name, false);
 
 	/*
 	 * The key must be unique and comparable with the id (42703, 42830, 42804).

@@ -7,6 +7,7 @@
 #include "arguments.hpp"
 #include "boundary.hpp"
 #include "catalog.hpp"
+#include "citus.hpp"
 #include "config.hpp"
 #include "join_views.hpp"
 #include "spi_util.hpp"
@@ -778,8 +779,22 @@ restore_declaration(CreateTrigStmt *stmt)
 					  ? get_trigger_oid(relid, stmt->trigname, true)
 					  : InvalidOid;
 	TriggerRow t;
-	if (!OidIsValid(trigger) || !read_trigger(trigger, &t) ||
-		t.function != polyref_function_oid("constraint_trigger"))
+	if (!OidIsValid(trigger) || !read_trigger(trigger, &t))
+		return;
+	if ((t.function == polyref_function_oid("constraint_trigger") ||
+		 t.function == polyref_function_oid("action_trigger") ||
+		 t.function == polyref_function_oid("truncate_trigger")) &&
+		citus_copies_trigger(relid))
+	{
+		/*
+		 * Citus copying one of polyref's triggers onto a shard or a shell
+		 * table: the declaration is the coordinator's, and the images of this
+		 * node see the shard it now enforces at their next use (citus.hpp).
+		 */
+		catalog_invalidate_everywhere();
+		return;
+	}
+	if (t.function != polyref_function_oid("constraint_trigger"))
 		return;
 	ConfigAssociation existing;
 	bool declared = config_find_association(relid, t.name, &existing, false);
@@ -814,6 +829,31 @@ restore_declaration(CreateTrigStmt *stmt)
 	}
 	check_declaring_rights(&d);
 	record_carried(&d);
+}
+
+bool
+read_carried_text(Oid trigger, CarriedText *out)
+{
+	TriggerRow *t = mcxt_object0<TriggerRow>();
+	if (!read_trigger(trigger, t) || t->nargs == 0)
+		return false;
+	Carried d = parse_carried(t);
+	out->trigger_name = t->name;
+	out->type_column = d.type_column;
+	out->id_column = d.id_column;
+	out->on_delete = d.on_delete;
+	out->on_update = d.on_update;
+	out->deferrable = t->deferrable;
+	out->initially_deferred = t->initially_deferred;
+	out->validated = d.validated;
+	out->match_simple = d.match_simple;
+	out->nkinds = d.nkinds;
+	out->kinds = mcxt_array0<CarriedKindText>(d.nkinds + 1);
+	for (int i = 0; i < d.nkinds; i++)
+		out->kinds[i] =
+			CarriedKindText{ d.kinds[i].kind, d.kinds[i].target_name,
+							 d.kinds[i].key_column };
+	return true;
 }
 
 } // namespace polyref
