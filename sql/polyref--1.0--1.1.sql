@@ -12,6 +12,11 @@ ALTER TABLE polyref.config_association
     ADD COLUMN match_type text NOT NULL DEFAULT 'full'
         CHECK (match_type IN ('full', 'simple'));
 
+-- kind_registry (SPEC, Kind registries): the kind column holds the key of a
+-- row of this table (django_content_type), whose natural key is the kind's
+-- label.  NULL: kinds are stored as they are.
+ALTER TABLE polyref.config_association ADD COLUMN kind_registry regclass;
+
 -- scope_columns (SPEC, Scoped associations): columns of the source that must
 -- equal the target row's columns of the same names (the tenant); NULL when
 -- the association is not scoped.
@@ -21,7 +26,7 @@ ALTER TABLE polyref.config_association
                OR (pg_catalog.cardinality(scope_columns) > 0
                    AND pg_catalog.array_position(scope_columns, NULL) IS NULL));
 
--- declare gains its last parameter; the old signature goes, so that a call
+-- declare gains its last parameters; the old signature goes, so that a call
 -- by position or by name finds exactly one function.
 DROP FUNCTION polyref.declare(regclass, text, regclass[], text[], name, name,
                               text, text, boolean, boolean, boolean, boolean);
@@ -39,6 +44,7 @@ CREATE FUNCTION polyref.declare(
     validate           boolean    DEFAULT true,
     create_index       boolean    DEFAULT true,
     match_type         text       DEFAULT 'full',
+    kind_registry      regclass   DEFAULT NULL,
     scope_columns      name[]     DEFAULT NULL)
 RETURNS void AS 'MODULE_PATHNAME', 'polyref_declare' LANGUAGE C;
 
@@ -58,6 +64,7 @@ SELECT a.source,
                   WHERE k.source = a.source AND k.association = a.association),
                 '{}') AS kinds,
        a.match_type,
+       a.kind_registry,
        a.scope_columns
   FROM polyref.config_association a;
 
@@ -109,7 +116,8 @@ CREATE FUNCTION polyref.carried_declarations()
 RETURNS TABLE (source regclass, association text, type_column name, id_column name,
                on_delete text, on_update text, is_deferrable boolean, initially_deferred boolean,
                validated boolean, created_index name, kind text, target regclass, key_column name,
-               join_views regclass[], match_type text, scope_columns name[])
+               join_views regclass[], match_type text, kind_registry regclass,
+               scope_columns name[])
 AS 'MODULE_PATHNAME', 'polyref_carried_declarations' LANGUAGE C STABLE;
 
 -- ALTER EXTENSION UPDATE from 1.0: the existing declarations go into their
@@ -118,3 +126,30 @@ CREATE FUNCTION polyref.carry_all_declarations() RETURNS void
     AS 'MODULE_PATHNAME', 'polyref_carry_all_declarations' LANGUAGE C;
 SELECT polyref.carry_all_declarations();
 DROP FUNCTION polyref.carry_all_declarations();
+
+-- ---------------------------------------------------------------------------
+-- Kind registries (src/registry.cpp): the row trigger on a registry table
+-- that declare installs.  Each change of a registry row makes every session
+-- drop its map from registry keys to kinds (at commit, or at once in the
+-- session that made it); a relabelled row carries its kind along; a row whose
+-- key source rows still carry cannot go (23503).
+CREATE FUNCTION polyref.registry_trigger() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'polyref_registry_trigger' LANGUAGE C;
+
+-- ---------------------------------------------------------------------------
+-- The join helpers with an untyped id: drivers that bind every parameter as
+-- unknown or text (node-postgres, Sequelize) leave nothing to infer
+-- anyelement from.  An id in text is read as the key's canonical text form,
+-- as the text-id rule has it; a typed id still picks the polymorphic
+-- function (no implicit cast turns an integer into text).  resolve_many's
+-- ids come as the text of an array literal ('{42,7}', what node-postgres
+-- sends for an array): an overload taking text[] would be as good a match
+-- as anyarray for an unknown parameter, and the call ambiguous.
+CREATE FUNCTION polyref.resolve(source regclass, name text, kind text, id text)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'polyref_resolve' LANGUAGE C STABLE;
+CREATE FUNCTION polyref.resolve_many(source regclass, name text, kinds text[], ids text)
+RETURNS TABLE (kind text, id text, target jsonb)
+AS 'MODULE_PATHNAME', 'polyref_resolve_many' LANGUAGE C STABLE;
+CREATE FUNCTION polyref.referrers(target regclass, id text)
+RETURNS TABLE (source regclass, association text, ref jsonb)
+AS 'MODULE_PATHNAME', 'polyref_referrers' LANGUAGE C STABLE;

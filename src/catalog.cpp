@@ -3,12 +3,14 @@
  * configuration (see catalog.hpp).
  */
 #include "catalog.hpp"
+#include "citus.hpp"
 
 #include "config.hpp"
 
 #include "arguments.hpp"
 
 #include "probe.hpp"
+#include "registry.hpp"
 #include "spi_util.hpp"
 #include "sql_names.hpp"
 
@@ -445,24 +447,6 @@ resolve_target_key(TargetRef *target, Oid relid, const char *key_column,
  */
 
 /* One row of the configuration query, copied out of SPI. */
-struct ConfigRow
-{
-	Oid source;
-	char *association;
-	char *type_column;
-	char *id_column;
-	char *on_delete;
-	char *on_update;
-	bool is_deferrable;
-	bool initially_deferred;
-	bool validated;
-	char *kind; /* NULL: an association without kinds yet */
-	Oid target;
-	char *key_column;
-	bool match_simple;
-	char **scope_columns; /* NULL when unscoped */
-	int nscope;
-};
 
 /*
  * The configuration, one row per kind.  match_type came with release 1.1:
@@ -479,7 +463,7 @@ config_query()
 		"a.is_deferrable,"
 		"       a.initially_deferred, a.validated, k.kind, "
 		"k.target::pg_catalog.oid,"
-		"       k.key_column::pg_catalog.text, %s, %s"
+		"       k.key_column::pg_catalog.text, %s, %s, %s"
 		"  FROM polyref.config_association a"
 		"  LEFT JOIN polyref.config_kind k"
 		"    ON k.source OPERATOR(pg_catalog.=) a.source"
@@ -487,6 +471,8 @@ config_query()
 		" ORDER BY 1, 2, 11, 12",
 		config_has_match_type() ? "a.match_type OPERATOR(pg_catalog.=) 'simple'"
 								: "false",
+		config_has_kind_registry() ? "a.kind_registry::pg_catalog.oid"
+								   : "NULL::pg_catalog.oid",
 		config_has_scope_columns() ? "a.scope_columns::pg_catalog.text[]"
 								   : "NULL::pg_catalog.text[]");
 }
@@ -531,7 +517,9 @@ read_config(int *nrows, MemoryContext memory)
 		row->key_column = SPI_getvalue(tuple, desc, 12);
 		row->match_simple =
 			DatumGetBool(SPI_getbinval(tuple, desc, 13, &isnull));
-		Datum scope = SPI_getbinval(tuple, desc, 14, &isnull);
+		Datum registry = SPI_getbinval(tuple, desc, 14, &isnull);
+		row->kind_registry = isnull ? InvalidOid : DatumGetObjectId(registry);
+		Datum scope = SPI_getbinval(tuple, desc, 15, &isnull);
 		row->scope_columns = config_name_array(scope, isnull, &row->nscope);
 	}
 	MemoryContextSwitchTo(spi_memory);
@@ -553,6 +541,9 @@ classify_kind_column(Oid type, const char *column, Oid source)
 		return KindColumnClass::Text;
 	if (type_is_enum(type))
 		return KindColumnClass::Enum;
+	if (type == INT2OID || type == INT4OID || type == INT8OID ||
+		type == CHAROID || type == BPCHAROID)
+		return KindColumnClass::Typed;
 	if (IsBinaryCoercible(type, TEXTOID))
 		return KindColumnClass::Citext;
 	ereport(
@@ -561,7 +552,26 @@ classify_kind_column(Oid type, const char *column, Oid source)
 		 errmsg("kind column \"%s\" of table \"%s\" has type %s", column,
 				get_rel_name(source), format_type_be(type)),
 		 errhint(
-			 "A kind column must be text, varchar, citext or an enum type.")));
+			 "A kind column must be text, varchar, char(n), \"char\", citext, "
+			 "an enum type, smallint, integer or bigint.")));
+}
+
+void
+check_kind_readable(Oid source, const char *type_column, const char *label)
+{
+	AttrNumber attnum = get_attnum(source, type_column);
+	Oid type;
+	int32 typmod;
+	Oid collation;
+	get_atttypetypmodcoll(source, attnum, &type, &typmod, &collation);
+	Oid base = getBaseType(type);
+	if (classify_kind_column(base, type_column, source) !=
+		KindColumnClass::Typed)
+		return;
+	Oid input;
+	Oid ioparam;
+	getTypeInputInfo(base, &input, &ioparam);
+	(void) OidInputFunctionCall(input, (char *) label, ioparam, typmod);
 }
 
 /* The association's scope columns in the source; false if one is gone. */
@@ -621,6 +631,11 @@ build_association(const ConfigRow *row)
 		classify_kind_column(a->type_type, row->type_column, row->source);
 	a->type_eq_operator =
 		lookup_type_cache(a->type_type, TYPECACHE_EQ_OPR)->eq_opr;
+	fmgr_info_cxt(get_opcode(a->type_eq_operator), &a->type_equal,
+				  CurrentMemoryContext);
+	Oid declared_type;
+	get_atttypetypmodcoll(row->source, a->type_attnum, &declared_type,
+						  &a->type_typmod, &a->type_collation);
 	a->id_type = getBaseType(get_atttype(row->source, a->id_attnum));
 	if (!parse_action(row->on_delete, &a->on_delete) ||
 		!parse_action(row->on_update, &a->on_update))
@@ -630,21 +645,55 @@ build_association(const ConfigRow *row)
 	a->initially_deferred = row->initially_deferred;
 	a->match_simple = row->match_simple;
 	a->validated = row->validated;
+	a->kind_registry = row->kind_registry;
 	return build_scope(a, row) ? a : nullptr;
 }
 
-/* A kind label in the kind column's type. */
+/* A kind label (or a registry's key as text) in the kind column's type. */
 static Datum
 kind_value(const Association *a, const char *label)
 {
-	if (a->type_class == KindColumnClass::Enum)
+	if (a->type_class == KindColumnClass::Enum ||
+		a->type_class == KindColumnClass::Typed)
 	{
 		Oid input;
 		Oid ioparam;
 		getTypeInputInfo(a->type_type, &input, &ioparam);
-		return OidInputFunctionCall(input, (char *) label, ioparam, -1);
+		return OidInputFunctionCall(input, (char *) label, ioparam,
+									a->type_typmod);
 	}
 	return CStringGetTextDatum(label);
+}
+
+/* A kind's value as the kind column prints it (::text in queries). */
+static const char *
+kind_stored_text(const Association *a, Datum value, const char *label)
+{
+	if (a->type_class != KindColumnClass::Typed)
+		return label;
+	Oid output;
+	bool is_varlena;
+	getTypeOutputInfo(a->type_type, &output, &is_varlena);
+	return OidOutputFunctionCall(output, value);
+}
+
+/*
+ * Gives a kind its value: its label read in the kind column's type, or the
+ * key of the registry row that carries the label (none yet: not present).
+ */
+static void
+set_kind_value(const Association *a, Kind *kind, const RegistryMap *map)
+{
+	const char *text = kind->label;
+	if (OidIsValid(a->kind_registry))
+	{
+		text = registry_key_text(map, kind->label);
+		if (text == nullptr)
+			return; /* present stays false */
+	}
+	kind->present = true;
+	kind->value = kind_value(a, text);
+	kind->stored = kind_stored_text(a, kind->value, kind->label);
 }
 
 /*
@@ -660,7 +709,7 @@ finish_targets(Association *a)
 		Datum *labels = (Datum *) palloc(sizeof(Datum) * a->nkinds);
 		int n = 0;
 		for (int k = 0; k < a->nkinds; k++)
-			if (a->kinds[k].target == target)
+			if (a->kinds[k].target == target && a->kinds[k].present)
 			{
 				values[n] = a->kinds[k].value;
 				labels[n] = CStringGetTextDatum(a->kinds[k].label);
@@ -707,6 +756,7 @@ catalog_new(MemoryContext memory)
 		make_in_context<McxtFlatMap<Oid, Oid>>(memory);
 	catalog->partition_attnum_memo =
 		make_in_context<McxtFlatMap<uint64, AttrNumber>>(memory);
+	catalog->shard_suffixes = make_in_context<McxtFlatMap<Oid, int>>(memory);
 
 	known_config_relids[0] = config_association_relid();
 	known_config_relids[1] = config_kind_relid();
@@ -769,6 +819,13 @@ new_target(Catalog *catalog, Association *a, const ConfigRow *row)
 static void
 add_kinds(Catalog *catalog, Association *a, const ConfigRow *rows, int n)
 {
+	const RegistryMap *map = nullptr;
+	if (OidIsValid(a->kind_registry))
+	{
+		catalog->watched->push_back(a->kind_registry);
+		a->registry = registry_target(a);
+		map = registry_read(a);
+	}
 	a->kinds = mcxt_array0<Kind>(n);
 	a->targets = mcxt_array0<TargetRef *>(n);
 	TargetRef *target = nullptr;
@@ -788,30 +845,20 @@ add_kinds(Catalog *catalog, Association *a, const ConfigRow *rows, int n)
 		Kind *kind = &a->kinds[a->nkinds++];
 		kind->label = row->kind;
 		kind->label_len = (int) strlen(row->kind);
-		kind->value = kind_value(a, row->kind);
 		kind->target = target;
+		set_kind_value(a, kind, map);
 	}
 	std::sort(a->kinds, a->kinds + a->nkinds, kind_label_less);
 	finish_targets(a);
 }
 
-static Catalog *
-catalog_build()
+/*
+ * Adds the associations of rows, grouped by (source, association), then by
+ * (target, key column).
+ */
+static void
+add_associations(Catalog *catalog, const ConfigRow *rows, int nrows)
 {
-	/*
-	 * Built under the transaction, so that an error half-way frees it; moved
-	 * under CacheMemoryContext once complete.
-	 */
-	MemoryContext memory = AllocSetContextCreate(
-		TopTransactionContext, "polyref catalog", ALLOCSET_DEFAULT_SIZES);
-	MemoryContext caller_memory = MemoryContextSwitchTo(memory);
-	Catalog *catalog = catalog_new(memory);
-	int nrows;
-	ConfigRow *rows = read_config(&nrows, memory);
-
-	/*
-	 * Rows come grouped by (source, association), then by (target, key column).
-	 */
 	for (int i = 0; i < nrows;)
 	{
 		int end = i;
@@ -833,6 +880,29 @@ catalog_build()
 		}
 		i = end;
 	}
+}
+
+static Catalog *
+catalog_build()
+{
+	/*
+	 * Built under the transaction, so that an error half-way frees it; moved
+	 * under CacheMemoryContext once complete.
+	 */
+	MemoryContext memory = AllocSetContextCreate(
+		TopTransactionContext, "polyref catalog", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext caller_memory = MemoryContextSwitchTo(memory);
+	Catalog *catalog = catalog_new(memory);
+	int nrows;
+	ConfigRow *rows = read_config(&nrows, memory);
+	add_associations(catalog, rows, nrows);
+	/* On Citus, the associations this node's shards carry (citus.hpp). */
+	ShardSuffix *suffixes;
+	int nsuffixes;
+	rows = citus_shard_rows(&nrows, &suffixes, &nsuffixes);
+	add_associations(catalog, rows, nrows);
+	for (int i = 0; i < nsuffixes; i++)
+		catalog->shard_suffixes->emplace(suffixes[i].relid, suffixes[i].length);
 
 	std::sort(catalog->associations->begin(), catalog->associations->end(),
 			  association_less);
@@ -851,13 +921,18 @@ static void
 catalog_free(Catalog *catalog) noexcept
 {
 	for (Association *a : *catalog->associations)
-		for (int t = 0; t < a->ntargets; t++)
-			for (SPIPlanPtr &plan : a->targets[t]->plans)
+		for (int t = -1; t < a->ntargets; t++)
+		{
+			TargetRef *target = t < 0 ? a->registry : a->targets[t];
+			if (target == nullptr)
+				continue;
+			for (SPIPlanPtr &plan : target->plans)
 				if (plan != nullptr)
 				{
 					SPI_freeplan(plan);
 					plan = nullptr;
 				}
+		}
 	MemoryContextDelete(catalog->memory);
 }
 
@@ -966,6 +1041,18 @@ source_scope_attnums_in(Catalog *catalog, const Association *a, Oid relid)
 	return attnums;
 }
 
+const char *
+catalog_association_name(Catalog *catalog, Oid relid, const char *trigger_name)
+{
+	if (catalog->shard_suffixes->empty())
+		return trigger_name;
+	auto it = catalog->shard_suffixes->find(relid);
+	if (it == catalog->shard_suffixes->end())
+		return trigger_name;
+	int length = (int) strlen(trigger_name) - it->second;
+	return length > 0 ? pnstrdup(trigger_name, length) : trigger_name;
+}
+
 const McxtVector<TargetRef *> *
 catalog_targets_on(Catalog *catalog, Oid target)
 {
@@ -997,6 +1084,20 @@ association_kind_of(Association *association, Datum kind_value)
 			if (DatumGetObjectId(association->kinds[k].value) ==
 				DatumGetObjectId(kind_value))
 				return &association->kinds[k];
+		return nullptr;
+	}
+	if (association->type_class == KindColumnClass::Typed)
+	{
+		/* A few kinds: each compared with the type's own =. */
+		for (int k = 0; k < association->nkinds; k++)
+		{
+			Kind *kind = &association->kinds[k];
+			if (kind->present &&
+				DatumGetBool(FunctionCall2Coll(&association->type_equal,
+											   association->type_collation,
+											   kind->value, kind_value)))
+				return kind;
+		}
 		return nullptr;
 	}
 	text *label = DatumGetTextPP(kind_value);

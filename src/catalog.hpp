@@ -37,6 +37,12 @@ enum class KindColumnClass : uint8
 	 * queries add an exact text test
 	 */
 	Citext,
+	/*
+	 * smallint, integer, bigint, "char" or char(n): kinds are given as text,
+	 * read with the type's input function, and compared with its = (and a
+	 * kind registry's keys are always of this class)
+	 */
+	Typed,
 };
 
 /* How a kind's key is found from the id column's value. */
@@ -154,6 +160,12 @@ struct TargetRef
 	bool sorted_probe;
 	/* orders ids among themselves: how a batch is sorted */
 	SortSupportData id_sort;
+	/*
+	 * Whether a sorted pass walks key_index's leaf level (leaf_walk.hpp),
+	 * comparing index keys with ids by probe_order (btree ORDER_PROC).
+	 */
+	bool leaf_walk;
+	FmgrInfo probe_order;
 
 	/*
 	 * The kinds that point here, as arrays in the kind column's type (for =
@@ -168,9 +180,16 @@ struct TargetRef
 
 struct Kind
 {
-	const char *label; /* as stored, compared bytewise */
+	const char *label; /* as declared, compared bytewise */
 	int label_len;
-	Datum value; /* the label in the kind column's type */
+	/*
+	 * Whether rows can carry it: false for a label of a kind registry that
+	 * no registry row has yet (value and stored are then unset).
+	 */
+	bool present;
+	Datum value; /* the label in the kind column's type (a registry's key) */
+	/* value as text, what the kind column reads as ::text in queries */
+	const char *stored;
 	TargetRef *target;
 };
 
@@ -186,7 +205,19 @@ struct Association
 	Oid type_type; /* the kind column's type (base type of a domain) */
 	KindColumnClass type_class;
 	Oid type_eq_operator;
+	Oid type_collation;
+	int32 type_typmod;
+	FmgrInfo type_equal; /* of type_eq_operator, for KindColumnClass::Typed */
 	Oid id_type;
+
+	/*
+	 * kind_registry (see registry.hpp): the kind column holds the key of a
+	 * row of this table, whose label is the kind.  registry describes that
+	 * key as a target: the source check locks the row FOR KEY SHARE through
+	 * it, and a refused DELETE names it.  InvalidOid / NULL otherwise.
+	 */
+	Oid kind_registry;
+	TargetRef *registry;
 
 	Action on_delete;
 	Action on_update;
@@ -236,9 +267,39 @@ struct Catalog
 	 */
 	McxtFlatMap<uint64, AttrNumber> *partition_attnum_memo;
 	/*
+	 * Citus shards this image enforces (citus.hpp) -> the length of the
+	 * "_<shard id>" Citus appends to the names of their triggers
+	 */
+	McxtFlatMap<Oid, int> *shard_suffixes;
+	/*
 	 * images replaced while still possibly in use wait here for transaction end
 	 */
 	Catalog *retired_next;
+};
+
+/*
+ * One kind of an association as the image is built from it: a row of the
+ * configuration, or of a declaration a Citus shard's trigger carries
+ * (citus.hpp).
+ */
+struct ConfigRow
+{
+	Oid source;
+	char *association;
+	char *type_column;
+	char *id_column;
+	char *on_delete;
+	char *on_update;
+	bool is_deferrable;
+	bool initially_deferred;
+	bool validated;
+	char *kind; /* NULL: an association without kinds yet */
+	Oid target;
+	char *key_column;
+	bool match_simple;
+	Oid kind_registry;    /* InvalidOid: kinds stored as they are */
+	char **scope_columns; /* NULL when unscoped */
+	int nscope;
 };
 
 /* The current image, rebuilt first if an invalidation made it stale. */
@@ -286,10 +347,20 @@ source_columns_in(Catalog *catalog, const Association *a, Oid relid)
 							: source_scope_attnums_in(catalog, a, relid) };
 }
 
+/*
+ * The association a polyref trigger of this name on relid stands for: its
+ * own name, less what Citus appended when it copied it onto a shard.
+ */
+const char *catalog_association_name(Catalog *catalog, Oid relid,
+									 const char *trigger_name);
+
 /* The TargetRefs on a declared target table (NULL when none). */
 const McxtVector<TargetRef *> *catalog_targets_on(Catalog *catalog, Oid target);
 
-/* Looks a kind up by its label's bytes; NULL when it is not declared. */
+/*
+ * Looks a kind up by its label's bytes; NULL when it is not declared.  (A
+ * registry's label that no row has yet is found, with present false.)
+ */
 Kind *association_find_kind(Association *association, const char *label,
 							int len);
 
@@ -346,6 +417,14 @@ void resolve_target_key(TargetRef *target, Oid relid, const char *key_column,
  * type that cannot hold them.
  */
 KindColumnClass classify_kind_column(Oid type, const char *column, Oid source);
+
+/*
+ * Reads a kind's label in the type of source's kind column, as the catalog
+ * will (22P02 and the like when that type cannot read it: 'Post' for an
+ * integer column); nothing to read for text-like and enum columns.
+ */
+void check_kind_readable(Oid source, const char *type_column,
+						 const char *label);
 
 /*
  * The single-column primary key of a table, or for a scoped association the

@@ -85,10 +85,10 @@ config_write(const char *sql, int nargs, Oid *types, Datum *values,
 void
 config_insert_association(const ConfigAssociation *a)
 {
-	Oid types[12] = { REGCLASSOID, TEXTOID, NAMEOID, NAMEOID,
-					  TEXTOID,     TEXTOID, BOOLOID, BOOLOID,
-					  BOOLOID,     NAMEOID, TEXTOID, NAMEARRAYOID };
-	Datum values[12] = {
+	Oid types[13] = { REGCLASSOID, TEXTOID,     NAMEOID,     NAMEOID, TEXTOID,
+					  TEXTOID,     BOOLOID,     BOOLOID,     BOOLOID, NAMEOID,
+					  TEXTOID,     REGCLASSOID, NAMEARRAYOID };
+	Datum values[13] = {
 		ObjectIdGetDatum(a->source),
 		CStringGetTextDatum(a->name),
 		DirectFunctionCall1(namein, CStringGetDatum(a->type_column)),
@@ -102,14 +102,17 @@ config_insert_association(const ConfigAssociation *a)
 			? DirectFunctionCall1(namein, CStringGetDatum(a->created_index))
 			: (Datum) 0,
 		CStringGetTextDatum(a->match_simple ? "simple" : "full"),
+		ObjectIdGetDatum(a->kind_registry),
 		a->nscope > 0 ? config_make_name_array(a->scope_columns, a->nscope)
 					  : (Datum) 0
 	};
-	char nulls[13] = "            ";
+	char nulls[14] = "             ";
 	if (a->created_index == nullptr)
 		nulls[9] = 'n';
-	if (a->nscope == 0)
+	if (!OidIsValid(a->kind_registry))
 		nulls[11] = 'n';
+	if (a->nscope == 0)
+		nulls[12] = 'n';
 	/*
 	 * 1.0's tables (the library of 1.1 before ALTER EXTENSION UPDATE) have no
 	 * match_type nor scope_columns: everything declared there is MATCH FULL
@@ -131,12 +134,17 @@ config_insert_association(const ConfigAssociation *a)
 					 10, types, values, nulls);
 		return;
 	}
-	config_write("INSERT INTO polyref.config_association (source, association, "
-				 "type_column, id_column, on_delete, on_update, is_deferrable, "
-				 "initially_deferred, validated, created_index, match_type, "
-				 "scope_columns)"
-				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-				 12, types, values, nulls);
+	if (OidIsValid(a->kind_registry) && !config_has_kind_registry())
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("kind_registry needs polyref 1.1"),
+						errhint("Run ALTER EXTENSION polyref UPDATE.")));
+	config_write(
+		"INSERT INTO polyref.config_association (source, association, "
+		"type_column, id_column, on_delete, on_update, is_deferrable, "
+		"initially_deferred, validated, created_index, match_type, "
+		"kind_registry, scope_columns)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+		13, types, values, nulls);
 }
 
 char **
@@ -214,6 +222,13 @@ config_has_match_type()
 		   InvalidAttrNumber;
 }
 
+bool
+config_has_kind_registry()
+{
+	return get_attnum(config_association_relid(), "kind_registry") !=
+		   InvalidAttrNumber;
+}
+
 /* The columns read_association reads, in its order. */
 static const char *
 association_columns()
@@ -222,9 +237,11 @@ association_columns()
 		"source::pg_catalog.oid, association, type_column::pg_catalog.text, "
 		"id_column::pg_catalog.text, on_delete, on_update, is_deferrable, "
 		"initially_deferred, validated, created_index::pg_catalog.text, %s, "
-		"%s",
+		"%s, %s",
 		config_has_match_type() ? "match_type OPERATOR(pg_catalog.=) 'simple'"
 								: "false",
+		config_has_kind_registry() ? "kind_registry::pg_catalog.oid"
+								   : "NULL::pg_catalog.oid",
 		config_has_scope_columns() ? "scope_columns::pg_catalog.text[]"
 								   : "NULL::pg_catalog.text[]");
 }
@@ -252,7 +269,9 @@ read_association(uint64 i, ConfigAssociation *out, MemoryContext memory)
 	out->validated = DatumGetBool(SPI_getbinval(tuple, desc, 9, &isnull));
 	out->created_index = SPI_getvalue(tuple, desc, 10);
 	out->match_simple = DatumGetBool(SPI_getbinval(tuple, desc, 11, &isnull));
-	Datum scope = SPI_getbinval(tuple, desc, 12, &isnull);
+	Datum registry = SPI_getbinval(tuple, desc, 12, &isnull);
+	out->kind_registry = isnull ? InvalidOid : DatumGetObjectId(registry);
+	Datum scope = SPI_getbinval(tuple, desc, 13, &isnull);
 	out->scope_columns = config_name_array(scope, isnull, &out->nscope);
 	out->targets_relid = false;
 	MemoryContextSwitchTo(spi_memory);
@@ -409,5 +428,29 @@ config_associations_touching(Oid relid, int *count)
 	return found;
 }
 
+ConfigAssociation *
+config_associations_of_registry(Oid registry, int *count)
+{
+	*count = 0;
+	if (!config_has_kind_registry())
+		return nullptr;
+	MemoryContext caller_memory = CurrentMemoryContext;
+	spi_open();
+	Oid types[1] = { OIDOID };
+	Datum values[1] = { ObjectIdGetDatum(registry) };
+	uint64 n = query_latest(
+		psprintf("SELECT %s FROM polyref.config_association"
+				 " WHERE kind_registry::pg_catalog.oid OPERATOR(pg_catalog.=) "
+				 "$1 ORDER BY association COLLATE \"C\", source",
+				 association_columns()),
+		1, types, values, config_owner(), 0);
+	ConfigAssociation *found =
+		mcxt_array0<ConfigAssociation>(n + 1, caller_memory);
+	for (uint64 i = 0; i < n; i++)
+		read_association(i, &found[i], caller_memory);
+	*count = (int) n;
+	spi_close();
+	return found;
+}
 
 } // namespace polyref

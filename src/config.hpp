@@ -25,6 +25,7 @@ struct ConfigAssociation
 	bool validated;
 	char *created_index; /* NULL when declare made none */
 	bool match_simple;   /* match_type 'simple' (see catalog.hpp) */
+	Oid kind_registry;   /* InvalidOid: kinds are stored as they are */
 	/* scope_columns, in declared order; nscope 0 when unscoped */
 	char **scope_columns;
 	int nscope;
@@ -98,6 +99,14 @@ void config_insert_kind(Oid source, const char *name, const char *kind,
  */
 bool config_has_match_type();
 
+/* The same for kind_registry (an association of 1.0 has none). */
+bool config_has_kind_registry();
+
+/*
+ * The associations whose kinds are labels of rows of registry (declared
+ * with kind_registry => registry).
+ */
+ConfigAssociation *config_associations_of_registry(Oid registry, int *count);
 /* The same for release 1.1's scope_columns (NULL for every association of 1.0).
  */
 bool config_has_scope_columns();

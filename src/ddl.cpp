@@ -31,6 +31,7 @@
 #include "boundary.hpp"
 #include "catalog.hpp"
 #include "config.hpp"
+#include "registry.hpp"
 #include "join_views.hpp"
 #include "management.hpp"
 #include "schema_carrier.hpp"
@@ -537,10 +538,20 @@ recheck_types(Oid relid)
 						get_attnum(touching[i].source, touching[i].id_column));
 		ScopeSpec scope = scope_spec_of(
 			touching[i].source, touching[i].scope_columns, touching[i].nscope);
+		/*
+		 * The kinds must still read in the kind column's type (a text column
+		 * made integer), or with a registry the column hold its key.
+		 */
+		if (OidIsValid(touching[i].kind_registry))
+			check_kind_registry(touching[i].kind_registry, touching[i].source,
+								touching[i].type_column);
 		for (int k = 0; k < nkinds; k++)
 		{
 			if (!config_kind_of(&kinds[k], &touching[i]))
 				continue;
+			if (!OidIsValid(touching[i].kind_registry))
+				check_kind_readable(touching[i].source, touching[i].type_column,
+									kinds[k].kind);
 			TargetRef probe{};
 			resolve_target_key(&probe, kinds[k].target, kinds[k].key_column,
 							   id_type, touching[i].name, scope);

@@ -12,6 +12,7 @@
  */
 #include "boundary.hpp"
 #include "catalog.hpp"
+#include "registry.hpp"
 #include "spi_util.hpp"
 #include "sql_names.hpp"
 
@@ -162,6 +163,11 @@ struct ColumnPair
 	char *association;
 	char *type_column;
 	char *id_column;
+	/*
+	 * Django's GenericForeignKey: the registry the kind column's native
+	 * foreign key references (django_content_type), or InvalidOid.
+	 */
+	Oid registry;
 };
 
 /*
@@ -205,21 +211,60 @@ static const char *const pairs_query =
 	" ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\", m.association "
 	"COLLATE \"C\"";
 
-static ColumnPair *
-find_pairs(Datum schemas, bool schemas_null, int *count)
+/*
+ * Django's GenericForeignKey: an integer column with a native foreign key to
+ * a table named django_content_type, beside object_id (the association
+ * named content_object, as Django's documentation names it) or, for a kind
+ * column <x>_type_id or <x>_content_type_id, beside <x>_id (named x).
+ */
+static const char *const django_pairs_query =
+	"SELECT c.oid, CASE WHEN i.attname OPERATOR(pg_catalog.=) 'object_id'"
+	"  THEN 'content_object' ELSE m.x END,"
+	"  t.attname::pg_catalog.text, i.attname::pg_catalog.text,"
+	"  f.confrelid::pg_catalog.oid"
+	"  FROM pg_catalog.pg_constraint f"
+	"  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) f.conrelid"
+	"  JOIN pg_catalog.pg_namespace n"
+	"    ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+	"  JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) f.confrelid"
+	"   AND r.relname OPERATOR(pg_catalog.=) 'django_content_type'"
+	"  JOIN pg_catalog.pg_attribute t ON t.attrelid OPERATOR(pg_catalog.=) "
+	"c.oid"
+	"   AND t.attnum OPERATOR(pg_catalog.=) f.conkey[1]"
+	" CROSS JOIN LATERAL (SELECT pg_catalog.substring("
+	"t.attname::pg_catalog.text, '^(.+?)_(?:content_)?type_id$')) m(x)"
+	"  JOIN pg_catalog.pg_attribute i ON i.attrelid OPERATOR(pg_catalog.=) "
+	"c.oid"
+	"   AND i.attnum OPERATOR(pg_catalog.>) 0 AND NOT i.attisdropped"
+	"   AND (i.attname OPERATOR(pg_catalog.=) 'object_id'"
+	"        OR i.attname::pg_catalog.text OPERATOR(pg_catalog.=) "
+	"(m.x OPERATOR(pg_catalog.||) '_id'))"
+	" WHERE f.contype OPERATOR(pg_catalog.=) 'f'"
+	"   AND pg_catalog.array_length(f.conkey, 1) OPERATOR(pg_catalog.=) 1"
+	"   AND t.atttypid OPERATOR(pg_catalog.=) ANY "
+	"('{int2,int4,int8}'::pg_catalog.regtype[])"
+	"   AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}') AND NOT "
+	"c.relispartition"
+	"   AND ($1 IS NULL AND n.nspname OPERATOR(pg_catalog.<>) ALL "
+	"('{pg_catalog,information_schema,polyref}')"
+	"        AND n.nspname::pg_catalog.text NOT LIKE 'pg\\_toast%' AND "
+	"n.nspname::pg_catalog.text NOT LIKE 'pg\\_temp%'"
+	"        OR n.nspname::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($1))"
+	"   AND pg_catalog.has_table_privilege(c.oid, 'SELECT')"
+	"   AND pg_catalog.has_table_privilege(r.oid, 'SELECT')"
+	"   AND NOT EXISTS (SELECT 1 FROM polyref.associations a"
+	"                    WHERE a.source OPERATOR(pg_catalog.=) "
+	"c.oid::pg_catalog.regclass"
+	"                      AND a.type_column OPERATOR(pg_catalog.=) t.attname)"
+	" ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\", "
+	"t.attname COLLATE \"C\"";
+
+/* Appends the n rows (pairs_query's columns, or django_pairs_query's) that
+ * fit. */
+static int
+add_pairs(ColumnPair *pairs, int kept, SPITupleTable *rows, uint64 n,
+		  bool django)
 {
-	MemoryContext caller_memory = CurrentMemoryContext;
-	Oid types[1] = { TEXTARRAYOID };
-	Datum values[1] = { schemas };
-	char nulls[1] = { schemas_null ? 'n' : ' ' };
-	if (SPI_execute_with_args(pairs_query, 1, types, values, nulls, true, 0) !=
-		SPI_OK_SELECT)
-		elog(ERROR, "polyref: reading column pairs failed");
-	uint64 n = SPI_processed;
-	SPITupleTable *rows = SPI_tuptable;
-	MemoryContext spi_memory = MemoryContextSwitchTo(caller_memory);
-	ColumnPair *pairs = mcxt_array0<ColumnPair>(n + 1);
-	int kept = 0;
 	for (uint64 i = 0; i < n; i++)
 	{
 		bool isnull;
@@ -229,13 +274,42 @@ find_pairs(Datum schemas, bool schemas_null, int *count)
 		pair->association = SPI_getvalue(rows->vals[i], rows->tupdesc, 2);
 		pair->type_column = SPI_getvalue(rows->vals[i], rows->tupdesc, 3);
 		pair->id_column = SPI_getvalue(rows->vals[i], rows->tupdesc, 4);
-		/* Only kind columns polyref can enforce. */
+		if (django)
+		{
+			pair->registry = DatumGetObjectId(
+				SPI_getbinval(rows->vals[i], rows->tupdesc, 5, &isnull));
+			kept++;
+			continue;
+		}
+		/* Only kind columns polyref can enforce as they are. */
 		Oid type = getBaseType(get_atttype(
 			pair->source, get_attnum(pair->source, pair->type_column)));
 		if (is_text_type(type) || type_is_enum(type) ||
 			IsBinaryCoercible(type, TEXTOID))
 			kept++;
 	}
+	return kept;
+}
+
+static ColumnPair *
+find_pairs(Datum schemas, bool schemas_null, int *count)
+{
+	MemoryContext caller_memory = CurrentMemoryContext;
+	Oid types[1] = { TEXTARRAYOID };
+	Datum values[1] = { schemas };
+	char nulls[1] = { schemas_null ? 'n' : ' ' };
+	if (SPI_execute_with_args(django_pairs_query, 1, types, values, nulls, true,
+							  0) != SPI_OK_SELECT)
+		elog(ERROR, "polyref: reading column pairs failed");
+	SPITupleTable *django = SPI_tuptable;
+	uint64 ndjango = SPI_processed;
+	if (SPI_execute_with_args(pairs_query, 1, types, values, nulls, true, 0) !=
+		SPI_OK_SELECT)
+		elog(ERROR, "polyref: reading column pairs failed");
+	MemoryContext spi_memory = MemoryContextSwitchTo(caller_memory);
+	ColumnPair *pairs = mcxt_array0<ColumnPair>(SPI_processed + ndjango + 1);
+	int kept = add_pairs(pairs, 0, SPI_tuptable, SPI_processed, false);
+	kept = add_pairs(pairs, kept, django, ndjango, true);
 	MemoryContextSwitchTo(spi_memory);
 	*count = kept;
 	return pairs;
@@ -364,9 +438,26 @@ read_kinds(const ColumnPair *pair, int *count)
 	const char *source = qualified_relation(pair->source);
 	const char *type_column = quote_identifier(pair->type_column);
 	const char *id_column = quote_identifier(pair->id_column);
-	char *sql = psprintf("SELECT DISTINCT x.%s::pg_catalog.text COLLATE \"C\" "
-						 "FROM %s x WHERE x.%s IS NOT NULL ORDER BY 1",
-						 type_column, source, type_column);
+	/*
+	 * The kind as the data says it: the column's text, or the label of the
+	 * registry row its key names (rows whose key names none have no kind).
+	 */
+	const char *kind = psprintf("x.%s::pg_catalog.text", type_column);
+	const char *registry_key;
+	const char *label;
+	if (OidIsValid(pair->registry) &&
+		registry_label_sql(pair->registry, &registry_key, &label))
+	{
+		kind = label;
+		source = psprintf("%s x JOIN %s r ON r.%s OPERATOR(pg_catalog.=) x.%s",
+						  source, qualified_relation(pair->registry),
+						  registry_key, type_column);
+	}
+	else
+		source = psprintf("%s x", source);
+	char *sql = psprintf("SELECT DISTINCT %s COLLATE \"C\" "
+						 "FROM %s WHERE x.%s IS NOT NULL ORDER BY 1",
+						 kind, source, type_column);
 	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "polyref: reading kinds failed");
 	uint64 n = SPI_processed;
@@ -377,9 +468,8 @@ read_kinds(const ColumnPair *pair, int *count)
 		kinds[i].kind = SPI_getvalue(rows->vals[i], rows->tupdesc, 1);
 	MemoryContextSwitchTo(spi_memory);
 
-	const char *of_kind = psprintf(
-		"FROM %s x WHERE x.%s::pg_catalog.text OPERATOR(pg_catalog.=) $1",
-		source, type_column);
+	const char *of_kind =
+		psprintf("FROM %s WHERE %s OPERATOR(pg_catalog.=) $1", source, kind);
 	const ProposedKey *scope = nullptr; /* the first target's */
 	for (uint64 i = 0; i < n; i++)
 	{
@@ -488,6 +578,10 @@ declaration(const ColumnPair *pair, const KindFound *kinds, int n)
 		appendStringInfoString(&call, ", validate => false");
 	if (null_ids)
 		appendStringInfoString(&call, ", match_type => 'simple'");
+	if (OidIsValid(pair->registry))
+		appendStringInfo(
+			&call, ", kind_registry => %s",
+			quote_literal_cstr(qualified_relation(pair->registry)));
 	if (scope != nullptr && scope->nscope > 0)
 	{
 		appendStringInfoString(&call, ", scope_columns => ARRAY[");

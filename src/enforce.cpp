@@ -13,6 +13,7 @@
  */
 #include "boundary.hpp"
 #include "catalog.hpp"
+#include "citus.hpp"
 #include "pending_checks.hpp"
 #include "queries.hpp"
 #include "report.hpp"
@@ -290,7 +291,8 @@ POLYREF_FUNCTION(polyref_constraint_trigger)
 	Catalog *catalog = catalog_current();
 	Oid relid =
 		catalog_declared_table(catalog, RelationGetRelid(td->tg_relation));
-	const char *name = td->tg_trigger->tgname;
+	const char *name =
+		catalog_association_name(catalog, relid, td->tg_trigger->tgname);
 	bool serves_an_association = false;
 
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) ||
@@ -324,11 +326,21 @@ POLYREF_FUNCTION(polyref_constraint_trigger)
 					check_key_removal(target, td, key, scope);
 			}
 	}
+	/*
+	 * A target's trigger (it carries no declaration) that Citus copied onto a
+	 * shard of a node holding no shard of the source: nothing here refers
+	 * to the row.
+	 */
+	if (!serves_an_association && td->tg_trigger->tgnargs == 0 &&
+		!TRIGGER_FIRED_BY_INSERT(td->tg_event) &&
+		citus_copied_trigger(td->tg_relation, td->tg_trigger->tgname))
+		return PointerGetDatum(NULL);
 	if (!serves_an_association)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						errmsg("trigger \"%s\" on table \"%s\" enforces no "
 							   "declared association",
-							   name, RelationGetRelationName(td->tg_relation)),
+							   td->tg_trigger->tgname,
+							   RelationGetRelationName(td->tg_relation)),
 						errhint("Drop the trigger, or declare the association "
 								"with polyref.declare().")));
 	return PointerGetDatum(NULL);
@@ -371,6 +383,12 @@ POLYREF_FUNCTION(polyref_truncate_trigger)
 		catalog_declared_table(catalog, RelationGetRelid(td->tg_relation));
 	const McxtVector<TargetRef *> *targets = catalog_targets_on(catalog, relid);
 	if (targets == nullptr)
+		return PointerGetDatum(NULL);
+	/*
+	 * TRUNCATE of a Citus table on the coordinator: each shard's copy of
+	 * this trigger looks at the shards of its node (citus.hpp).
+	 */
+	if (citus_has_shards(relid))
 		return PointerGetDatum(NULL);
 	/*
 	 * Fired after every table of the command was truncated: a source

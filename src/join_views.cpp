@@ -28,6 +28,8 @@ extern "C" {
 #include "utils/regproc.h"
 }
 
+#include "registry.hpp"
+
 #include <cstring>
 
 namespace polyref {
@@ -43,6 +45,15 @@ append_kind_test(StringInfo sql, Association *a, const char *type_column,
 	const char *literal = quote_literal_cstr(kind->label);
 	appendStringInfo(sql, "%s ", type_column);
 	append_operator(sql, a->type_eq_operator);
+	if (a->registry != nullptr)
+	{
+		/*
+		 * The key of the registry row labelled so, found when the view runs
+		 * (keys differ from one database to the next; the view is dumped).
+		 */
+		appendStringInfo(sql, " (%s)", registry_key_query(a, kind->label));
+		return;
+	}
 	if (a->type_class == KindColumnClass::Text)
 		appendStringInfo(sql, " %s::pg_catalog.text", literal);
 	else

@@ -11,9 +11,11 @@
 #include "arguments.hpp"
 #include "boundary.hpp"
 #include "catalog.hpp"
+#include "citus.hpp"
 #include "config.hpp"
 #include "join_views.hpp"
 #include "management.hpp"
+#include "registry.hpp"
 #include "schema_carrier.hpp"
 #include "spi_util.hpp"
 #include "sql_names.hpp"
@@ -97,7 +99,7 @@ match_simple_argument(FunctionCallInfo fcinfo, int argno)
  * scope_columns (release 1.1; the last parameter of declare): NULL or
  * columns of source, each once, and neither the kind nor the id column.
  */
-static const int scope_columns_argno = 13;
+static const int scope_columns_argno = 14;
 
 static AttrNumber existing_column(Oid relid, const char *column);
 
@@ -280,6 +282,34 @@ check_enum_label(Oid source, const char *type_column, const char *kind)
 }
 
 /*
+ * A kind of a smallint, integer, bigint, "char" or char(n) kind column, read
+ * with the column type's input function (22P02 and the like for text it
+ * does not read), as that type prints it: '007' is the kind 7.  Labels of a
+ * kind registry, and of other kind columns, are as given.
+ */
+static const char *
+stored_kind_label(const ConfigAssociation *a, const char *kind)
+{
+	if (OidIsValid(a->kind_registry))
+		return kind;
+	AttrNumber attnum = existing_column(a->source, a->type_column);
+	Oid type;
+	int32 typmod;
+	Oid collation;
+	get_atttypetypmodcoll(a->source, attnum, &type, &typmod, &collation);
+	Oid base = getBaseType(type);
+	if (classify_kind_column(base, a->type_column, a->source) !=
+		KindColumnClass::Typed)
+		return kind;
+	Oid input, ioparam, output;
+	bool is_varlena;
+	getTypeInputInfo(base, &input, &ioparam);
+	getTypeOutputInfo(base, &output, &is_varlena);
+	Datum value = OidInputFunctionCall(input, (char *) kind, ioparam, typmod);
+	return OidOutputFunctionCall(output, value);
+}
+
+/*
  * Checks and records one kind; the caller validates rows and installs triggers.
  */
 static void
@@ -288,7 +318,9 @@ insert_kind(const ConfigAssociation *a, Oid target, const char *kind,
 {
 	check_kind_label(kind);
 	ScopeSpec scope = scope_spec_of(a->source, a->scope_columns, a->nscope);
+	kind = stored_kind_label(a, kind);
 	key_column = lock_referenced_target(target, key_column, scope);
+	citus_check_shape(a->source, target, a->name, false);
 
 	/*
 	 * The key (with the scope) must be unique and comparable with the id
@@ -422,7 +454,17 @@ void
 remove_kind(Oid source, const char *name, const char *kind, Oid target)
 {
 	ConfigAssociation a = existing_association(source, name);
-	bool rows_remain = rows_of_kind_remain(source, a.type_column, kind);
+	bool rows_remain;
+	if (OidIsValid(a.kind_registry))
+	{
+		/* Rows carry the key of the registry row labelled kind, if any. */
+		Association *image = resolved_association(source, name);
+		Kind *k = association_find_kind(image, kind, (int) strlen(kind));
+		rows_remain = k != nullptr && k->present &&
+					  rows_of_kind_remain(source, a.type_column, k->stored);
+	}
+	else
+		rows_remain = rows_of_kind_remain(source, a.type_column, kind);
 	Oid types[3] = { REGCLASSOID, TEXTOID, TEXTOID };
 	Datum values[3] = { ObjectIdGetDatum(source), CStringGetTextDatum(name),
 						CStringGetTextDatum(kind) };
@@ -504,6 +546,8 @@ POLYREF_FUNCTION(polyref_declare)
 	bool validate = PG_GETARG_BOOL(10);
 	bool create_index = PG_GETARG_BOOL(11);
 	bool match_simple = match_simple_argument(fcinfo, 12);
+	Oid kind_registry =
+		PG_NARGS() > 13 && !PG_ARGISNULL(13) ? PG_GETARG_OID(13) : InvalidOid;
 	if (initially_deferred && !is_deferrable)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("an association declared initially_deferred "
@@ -524,6 +568,13 @@ POLYREF_FUNCTION(polyref_declare)
 	a.initially_deferred = initially_deferred;
 	a.validated = validate;
 	a.match_simple = match_simple;
+	a.kind_registry = kind_registry;
+	if (OidIsValid(kind_registry))
+	{
+		/* What ADD FOREIGN KEY (kind column) REFERENCES registry needs. */
+		lock_referenced_target(kind_registry, nullptr, ScopeSpec{});
+		check_kind_registry(kind_registry, source, a.type_column);
+	}
 	a.scope_columns = scope_columns_argument(fcinfo, source, &a, &a.nscope);
 	ScopeSpec scope = scope_spec_of(source, a.scope_columns, a.nscope);
 	/*
@@ -552,6 +603,8 @@ POLYREF_FUNCTION(polyref_declare)
 	reconcile_triggers(source);
 	for (int i = 0; i < ntargets; i++)
 		reconcile_triggers(DatumGetObjectId(targets[i]));
+	if (OidIsValid(kind_registry))
+		reconcile_triggers(kind_registry);
 	if (validate)
 		validate_rows(resolved_association(source, name), ViolationScope{});
 	PG_RETURN_VOID();
@@ -619,6 +672,8 @@ polyref::remove_association(Oid source, const char *name)
 	ConfigKind *kinds = config_kinds(source, name, &n);
 	for (int i = 0; i < n; i++)
 		LockRelationOid(kinds[i].target, ShareRowExclusiveLock);
+	if (OidIsValid(a.kind_registry))
+		LockRelationOid(a.kind_registry, ShareRowExclusiveLock);
 	config_delete_association(source, name);
 	spi_open();
 	if (a.created_index != nullptr && get_rel_relkind(source) != '\0')
@@ -637,6 +692,8 @@ polyref::remove_association(Oid source, const char *name)
 	reconcile_triggers(source);
 	for (int i = 0; i < n; i++)
 		reconcile_triggers(kinds[i].target);
+	if (OidIsValid(a.kind_registry))
+		reconcile_triggers(a.kind_registry);
 }
 
 POLYREF_FUNCTION(polyref_undeclare)
@@ -726,6 +783,15 @@ POLYREF_FUNCTION(polyref_rename_kind)
 	check_kind_label(new_kind);
 	lock_owned_source(source, ShareRowExclusiveLock);
 	ConfigAssociation a = existing_association(source, name);
+	if (OidIsValid(a.kind_registry))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the kinds of association \"%s\" are the labels of "
+						"kind registry \"%s\"",
+						name, get_rel_name(a.kind_registry)),
+				 errhint("Relabel the registry row: its kind follows it.")));
+	old_kind = stored_kind_label(&a, old_kind);
+	new_kind = stored_kind_label(&a, new_kind);
 	int n;
 	ConfigKind *kinds = config_kinds(source, name, &n);
 	bool old_found = false;

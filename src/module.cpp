@@ -4,6 +4,7 @@
  */
 #include "boundary.hpp"
 #include "catalog.hpp"
+#include "citus.hpp"
 #include "locked_keys.hpp"
 #include "pending_checks.hpp"
 
@@ -17,6 +18,7 @@ void
 _PG_init(void)
 {
 	polyref::catalog_init();
+	polyref::citus_init();
 	polyref::locked_keys_init();
 	polyref::pending_checks_init();
 }

@@ -83,12 +83,20 @@ ExecutorFinish_hook_type previous_executor_finish = nullptr;
 ProcessUtility_hook_type previous_process_utility = nullptr;
 
 /*
- * The transaction that loaded polyref (when it was loaded inside one).  A
- * library is loaded when its trigger first fires, inside a statement's
- * ExecutorFinish that began before the hooks existed: nothing would run that
- * statement's batch at its end.  So that transaction checks at once.
+ * The transaction that loaded polyref, when it was loaded inside one, and the
+ * portal running then.  A library is loaded when its trigger first fires,
+ * inside a statement that began before the hooks existed, so nothing above
+ * would run that statement's batch at its end:
+ *  - a query's ExecutorEnd still comes after it (its hook is looked up then),
+ *    so in that transaction every ExecutorEnd runs what is waiting;
+ *  - a utility statement (COPY, SET CONSTRAINTS) has no such end, so while
+ *    the portal that loaded polyref runs one, its checks run at once.
+ * Checks that fire at commit are run by PRE_COMMIT as always.
  */
 LocalTransactionId loaded_in = InvalidLocalTransactionId;
+Portal loaded_in_utility = nullptr;
+
+ExecutorEnd_hook_type previous_executor_end = nullptr;
 
 LocalTransactionId
 current_local_transaction()
@@ -386,6 +394,25 @@ run_from(SubTransactionId from)
 }
 
 bool
+portal_runs_utility(Portal portal)
+{
+	ListCell *cell;
+	foreach (cell, portal->stmts)
+		if (lfirst_node(PlannedStmt, cell)->commandType == CMD_UTILITY)
+			return true;
+	return false;
+}
+
+/* Inside the utility statement that loaded polyref (see loaded_in)? */
+bool
+in_unhooked_utility()
+{
+	return loaded_in_utility != nullptr &&
+		   current_local_transaction() == loaded_in &&
+		   ActivePortal == loaded_in_utility;
+}
+
+bool
 anything_to_run()
 {
 	return batch != nullptr && !batch->running && !batch->checks->empty() &&
@@ -410,6 +437,18 @@ executor_finish(QueryDesc *query)
 		 query->plannedstmt->hasModifyingCTE) &&
 		anything_to_run())
 		enter_cpp(pending_checks_run);
+}
+
+/* In the transaction that loaded polyref, each query's end runs the batch. */
+void
+executor_end(QueryDesc *query)
+{
+	if (current_local_transaction() == loaded_in && anything_to_run())
+		enter_cpp(pending_checks_run);
+	if (previous_executor_end != nullptr)
+		previous_executor_end(query);
+	else
+		standard_ExecutorEnd(query);
 }
 
 /*
@@ -491,7 +530,7 @@ pending_checks_add(Catalog *catalog, Kind *kind, Datum key, const Datum *scope,
 {
 	TargetRef *target = kind->target;
 	if (!target->sorted_probe || (batch != nullptr && !batch->accepting) ||
-		current_local_transaction() == loaded_in)
+		in_unhooked_utility())
 		return false;
 	if (batch == nullptr)
 		batch = make_batch();
@@ -544,7 +583,13 @@ void
 pending_checks_init()
 {
 	if (MyProc != nullptr && IsTransactionState())
+	{
 		loaded_in = current_local_transaction();
+		if (ActivePortal != nullptr && portal_runs_utility(ActivePortal))
+			loaded_in_utility = ActivePortal;
+	}
+	previous_executor_end = ExecutorEnd_hook;
+	ExecutorEnd_hook = executor_end;
 	previous_executor_finish = ExecutorFinish_hook;
 	ExecutorFinish_hook = executor_finish;
 	previous_process_utility = ProcessUtility_hook;

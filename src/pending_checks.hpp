@@ -19,7 +19,10 @@
  *    cascades) and before it raises a violation found at once, so that the
  *    checks keep native firing order;
  *  - at the latest at PRE_COMMIT or PRE_PREPARE, which come right after
- *    PostgreSQL fired the deferred triggers.
+ *    PostgreSQL fired the deferred triggers;
+ *  - in the transaction that loaded polyref, also at every ExecutorEnd: the
+ *    statement that loaded it began before the hooks above existed (a
+ *    utility statement that loaded it checks at once instead).
  *
  * The defects that had batching pulled from PostgreSQL 19 are designed out:
  *  - Subtransactions.  Each check carries the subtransaction that fired it.
@@ -55,7 +58,8 @@ namespace polyref {
  * else NULL) is present in kind's target, for the row version
  * at tid in source (the table or a partition), fired in subtransaction
  * subxact.  False when the check must run now instead: the target cannot
- * be probed in a batch, a batch is running, or this transaction loaded polyref.
+ * be probed in a batch, a batch is running, or this is the utility statement
+ * (COPY) that loaded polyref, whose end no hook sees.
  */
 bool pending_checks_add(Catalog *catalog, Kind *kind, Datum key,
 						const Datum *scope, Relation source, ItemPointer tid,

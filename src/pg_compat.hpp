@@ -81,3 +81,37 @@ typedef int polyref_syscache_id;
  * in ExecLockRows and so in native foreign key checks.
  */
 #define POLYREF_SERIALIZATION_FAILURE_NAMES_DELETE (PG_VERSION_NUM >= 190000)
+
+/*
+ * The descent to the leaf page a key belongs on, share-locked, for
+ * leaf_walk.cpp.  16 adds the heap relation (used only by writers); 17
+ * drops the snapshot (no more "snapshot too old"); 19 may skip the stack.
+ */
+#if PG_VERSION_NUM >= 190000
+#define polyref_bt_search_leaf(index, key, bufp, snapshot) \
+	((void) _bt_search((index), NULL, (key), (bufp), BT_READ, false))
+#elif PG_VERSION_NUM >= 170000
+#define polyref_bt_search_leaf(index, key, bufp, snapshot) \
+	_bt_freestack(_bt_search((index), NULL, (key), (bufp), BT_READ))
+#elif PG_VERSION_NUM >= 160000
+#define polyref_bt_search_leaf(index, key, bufp, snapshot) \
+	_bt_freestack(_bt_search((index), NULL, (key), (bufp), BT_READ, (snapshot)))
+#else
+#define polyref_bt_search_leaf(index, key, bufp, snapshot) \
+	_bt_freestack(_bt_search((index), (key), (bufp), BT_READ, (snapshot)))
+#endif
+
+/* "snapshot too old" is tested on each page read before PostgreSQL 17. */
+#if PG_VERSION_NUM >= 170000
+#define polyref_test_for_old_snapshot(snapshot, rel, page) ((void) 0)
+#else
+#define polyref_test_for_old_snapshot(snapshot, rel, page) \
+	TestForOldSnapshot((snapshot), (rel), (page))
+#endif
+
+/* PostgreSQL 19 gives table_index_fetch_begin scan flags. */
+#if PG_VERSION_NUM >= 190000
+#define polyref_index_fetch_begin(rel) table_index_fetch_begin((rel), SO_NONE)
+#else
+#define polyref_index_fetch_begin(rel) table_index_fetch_begin((rel))
+#endif

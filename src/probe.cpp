@@ -3,6 +3,7 @@
  */
 #include "probe.hpp"
 
+#include "leaf_walk.hpp"
 #include "locked_keys.hpp"
 #include "queries.hpp"
 #include "spi_util.hpp"
@@ -62,6 +63,7 @@ prepare_direct_probe(TargetRef *target, Oid id_type)
 {
 	target->direct_probe = false;
 	target->sorted_probe = false;
+	target->leaf_walk = false;
 	if (target->partitioned || !is_plain_heap(target->relid))
 		return;
 	/*
@@ -98,6 +100,22 @@ prepare_direct_probe(TargetRef *target, Oid id_type)
 		sortable = sortable && column_sortable;
 		get_typlenbyval(part->lookup_param_type, &part->typlen,
 						&part->by_value);
+	}
+	/*
+	 * An unscoped batch walks the key index's leaf level (leaf_walk.hpp),
+	 * comparing index keys with ids by the column's ORDER_PROC.
+	 */
+	target->leaf_walk = usable && sortable && target->nscope == 0 &&
+						target->key_index_column == 0 &&
+						leaf_walk_usable(index);
+	if (target->leaf_walk)
+	{
+		Oid input_type = index->rd_opcintype[0];
+		Oid right = OidIsValid(target->probe_subtype) ? target->probe_subtype
+													  : input_type;
+		fmgr_info_cxt(get_opfamily_proc(index->rd_opfamily[0], input_type,
+										right, BTORDER_PROC),
+					  &target->probe_order, CurrentMemoryContext);
 	}
 	index_close(index, AccessShareLock);
 	if (!usable)
@@ -175,7 +193,7 @@ fill_scan_keys(TargetRef *target, Datum key, const Datum *scope,
 static bool
 lock_found_row(TargetRef *target, Relation rel, TupleTableSlot *slot,
 			   Snapshot snapshot, Datum key, const Datum *scope,
-			   bool *waited = nullptr)
+			   bool *waited = nullptr, LeafWalk *walk = nullptr)
 {
 	TM_FailureData failure;
 	/*
@@ -191,6 +209,9 @@ lock_found_row(TargetRef *target, Relation rel, TupleTableSlot *slot,
 	if (result == TM_WouldBlock)
 	{
 		*waited = true;
+		/* No index page stays pinned while we wait (VACUUM would wait too). */
+		if (walk != nullptr)
+			leaf_walk_release(walk);
 		result =
 			table_tuple_lock(rel, &slot->tts_tid, snapshot, slot, command,
 							 LockTupleKeyShare, LockWaitBlock, flags, &failure);
@@ -304,19 +325,74 @@ probe_key(TargetRef *target, Datum key, const Datum *scope)
 	return found;
 }
 
-void
-probe_sorted_keys(TargetRef *target, const Datum *keys, int nkeys, bool *found)
+/*
+ * Locks the first row among tids (index entries for key) that the snapshot
+ * sees, as index_getnext_slot and lock_found_row would one by one.
+ */
+static bool
+lock_row_of_entries(TargetRef *target, Relation rel, IndexFetchTableData *fetch,
+					TupleTableSlot *slot, Snapshot snapshot, Datum key,
+					const ItemPointerData *tids, int ntids, bool *waited,
+					LeafWalk *walk)
 {
-	/*
-	 * Unlike probe_key, always a registered copy: a lock wait may refresh it
-	 * below.
-	 */
-	CommandCounterIncrement();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	UpdateActiveSnapshotCommandId();
+	for (int i = 0; i < ntids; i++)
+	{
+		ItemPointerData tid = tids[i]; /* a HOT chain moves it */
+		bool call_again = false, all_dead = false;
+		if (table_index_fetch_tuple(fetch, &tid, snapshot, slot, &call_again,
+									&all_dead) &&
+			lock_found_row(target, rel, slot, snapshot, key, nullptr, waited,
+						   walk))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * An unscoped batch's keys found along the index's leaf level
+ * (leaf_walk.hpp), the active snapshot refreshed after a lock wait under
+ * READ COMMITTED.
+ */
+static void
+walk_sorted_keys(TargetRef *target, Relation rel, Relation index,
+				 const Datum *keys, int nkeys, bool *found)
+{
 	Snapshot snapshot = GetActiveSnapshot();
-	Relation rel = table_open(target->relid, RowShareLock);
-	Relation index = index_open(target->key_index, AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	IndexFetchTableData *fetch = polyref_index_fetch_begin(rel);
+	LeafWalk *walk =
+		leaf_walk_begin(index, &target->probe_order, target->probe_subtype,
+						target->probe_collation, snapshot);
+	for (int k = 0; k < nkeys; k++)
+	{
+		ItemPointer tids;
+		int ntids = leaf_walk_seek(walk, keys[k], &tids);
+		bool waited = false;
+		found[k] = lock_row_of_entries(target, rel, fetch, slot, snapshot,
+									   keys[k], tids, ntids, &waited, walk);
+		if (waited && !IsolationUsesXactSnapshot())
+		{
+			/* as in rescan_sorted_keys */
+			PopActiveSnapshot();
+			PushActiveSnapshot(GetTransactionSnapshot());
+			snapshot = GetActiveSnapshot();
+			leaf_walk_set_snapshot(walk, snapshot);
+		}
+	}
+	leaf_walk_end(walk);
+	table_index_fetch_end(fetch);
+	ExecDropSingleTupleTableSlot(slot);
+}
+
+/*
+ * The keys (with their scope) looked up one by one, each from the root, by
+ * one index scan.
+ */
+static void
+rescan_sorted_keys(TargetRef *target, Relation rel, Relation index,
+				   const Datum *keys, int nkeys, bool *found)
+{
+	Snapshot snapshot = GetActiveSnapshot();
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	int ncolumns = target->nscope + 1;
 	ScanKeyData *scan_keys = mcxt_array<ScanKeyData>(ncolumns);
@@ -349,7 +425,25 @@ probe_sorted_keys(TargetRef *target, const Datum *keys, int nkeys, bool *found)
 		}
 	}
 	index_endscan(scan);
+	pfree(scan_keys);
 	ExecDropSingleTupleTableSlot(slot);
+}
+
+void
+probe_sorted_keys(TargetRef *target, const Datum *keys, int nkeys, bool *found)
+{
+	/*
+	 * Unlike probe_key, always a registered copy: a lock wait may refresh it.
+	 */
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
+	Relation rel = table_open(target->relid, RowShareLock);
+	Relation index = index_open(target->key_index, AccessShareLock);
+	if (target->leaf_walk)
+		walk_sorted_keys(target, rel, index, keys, nkeys, found);
+	else
+		rescan_sorted_keys(target, rel, index, keys, nkeys, found);
 	index_close(index, NoLock);
 	table_close(rel, NoLock);
 	PopActiveSnapshot();

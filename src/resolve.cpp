@@ -597,6 +597,22 @@ given_scopes(FunctionCallInfo fcinfo, Association *a, int npairs)
 
 } // namespace
 
+/*
+ * ids: an array, or (resolve_many(..., ids text), for drivers that send
+ * every parameter untyped) the text of a text[] literal.
+ */
+static ArrayType *
+ids_argument(FunctionCallInfo fcinfo)
+{
+	if (get_fn_expr_argtype(fcinfo->flinfo, 3) != TEXTOID)
+		return PG_GETARG_ARRAYTYPE_P(3);
+	Oid input;
+	Oid ioparam;
+	getTypeInputInfo(TEXTARRAYOID, &input, &ioparam);
+	return DatumGetArrayTypeP(
+		OidInputFunctionCall(input, text_argument(fcinfo, 3), ioparam, -1));
+}
+
 POLYREF_FUNCTION(polyref_resolve_many)
 {
 	require_argument(fcinfo, 0, "source");
@@ -606,7 +622,7 @@ POLYREF_FUNCTION(polyref_resolve_many)
 	Association *a =
 		declared_association(PG_GETARG_OID(0), text_argument(fcinfo, 1));
 	ArrayType *kinds_array = PG_GETARG_ARRAYTYPE_P(2);
-	ArrayType *ids_array = PG_GETARG_ARRAYTYPE_P(3);
+	ArrayType *ids_array = ids_argument(fcinfo);
 	Oid id_type = ARR_ELEMTYPE(ids_array);
 	bool *kind_nulls;
 	bool *id_nulls;
@@ -775,7 +791,8 @@ emit_referrers(ReturnSetInfo *rsinfo, TargetRef *ref,
 			CStringGetTextDatum(OutputFunctionCall(&ref->key_output, key));
 		key_param_type = TEXTOID;
 	}
-	Oid types[4] = { a->type_class == KindColumnClass::Enum
+	Oid types[4] = { a->type_class == KindColumnClass::Enum ||
+							 a->type_class == KindColumnClass::Typed
 						 ? get_array_type(a->type_type)
 						 : TEXTARRAYOID,
 					 key_param_type, TEXTARRAYOID, getBaseType(ref->key_type) };

@@ -7,6 +7,7 @@
 #include "arguments.hpp"
 #include "boundary.hpp"
 #include "catalog.hpp"
+#include "citus.hpp"
 #include "config.hpp"
 #include "join_views.hpp"
 #include "spi_util.hpp"
@@ -233,7 +234,7 @@ declaration_arguments(Oid source, const char *name, int *nargs)
 	ConfigKind *kinds = config_kinds(source, name, &nkinds);
 	List *views = recorded_join_views(source, name);
 	char **args = (char **) palloc0(
-		sizeof(char *) * (8 + a.nscope + 3 * nkinds + list_length(views) + 1));
+		sizeof(char *) * (9 + a.nscope + 3 * nkinds + list_length(views) + 1));
 	int n = 0;
 	args[n++] = pstrdup(format_argument);
 	args[n++] = psprintf("type_column=%s", a.type_column);
@@ -247,6 +248,13 @@ declaration_arguments(Oid source, const char *name, int *nargs)
 	 * match_type. */
 	if (a.match_simple)
 		args[n++] = pstrdup("match_type=simple");
+	/* A kind registry by name: the restored database has its own OIDs. */
+	if (OidIsValid(a.kind_registry) && get_rel_name(a.kind_registry) != nullptr)
+		args[n++] =
+			psprintf("kind_registry=%s",
+					 quote_qualified_identifier(
+						 get_namespace_name(get_rel_namespace(a.kind_registry)),
+						 get_rel_name(a.kind_registry)));
 	/* A scoped association's columns, one argument each, in their order. */
 	for (int i = 0; i < a.nscope; i++)
 		args[n++] = psprintf("scope_column=%s", a.scope_columns[i]);
@@ -347,6 +355,14 @@ carry_declarations_touching(Oid relid)
 	}
 	for (int i = 0; i < n; i++)
 		carry_declaration(touching[i].source, touching[i].name);
+	/* A renamed kind registry: the associations that name it. */
+	if (OidIsValid(relid))
+	{
+		ConfigAssociation *of_registry =
+			config_associations_of_registry(relid, &n);
+		for (int i = 0; i < n; i++)
+			carry_declaration(of_registry[i].source, of_registry[i].name);
+	}
 }
 
 void
@@ -409,6 +425,9 @@ struct Carried
 	bool validated;
 	const char *created_index; /* NULL: none */
 	bool match_simple;
+	const char *kind_registry_name; /* NULL: none */
+	Oid kind_registry;
+	int kind_registry_argno;
 	char **scope_columns;
 	int nscope;
 	CarriedKind *kinds;
@@ -509,6 +528,12 @@ parse_carried(const TriggerRow *t)
 							   match_type));
 		d.match_simple = strcmp(match_type, "simple") == 0;
 	}
+	if (i < t->nargs &&
+		strncmp(t->args[i], "kind_registry=", strlen("kind_registry=")) == 0)
+	{
+		d.kind_registry_argno = i + 1;
+		d.kind_registry_name = value_of(t, i++, "kind_registry");
+	}
 	d.scope_columns = mcxt_array0<char *>(t->nargs - i + 1);
 	while (i < t->nargs &&
 		   strncmp(t->args[i], "scope_column=", strlen("scope_column=")) == 0)
@@ -591,6 +616,10 @@ find_carried_relations(Carried *d)
 	for (int i = 0; i < d->njoin_views; i++)
 		d->join_views[i] = carried_relation(d->trigger, d->join_view_argno + i,
 											"join_view", d->join_view_names[i]);
+	if (d->kind_registry_name != nullptr)
+		d->kind_registry =
+			carried_relation(d->trigger, d->kind_registry_argno,
+							 "kind_registry", d->kind_registry_name);
 }
 
 /*
@@ -615,6 +644,15 @@ resolve_carried(Carried *d)
 	Oid kind_type = getBaseType(get_atttype(t->relid, type_attnum));
 	classify_kind_column(kind_type, d->type_column, t->relid);
 	find_carried_relations(d);
+	if (d->kind_registry_name != nullptr && !OidIsValid(d->kind_registry))
+		ereport(
+			ERROR,
+			(errcode(ERRCODE_UNDEFINED_TABLE),
+			 errmsg("relation \"%s\" does not exist", d->kind_registry_name),
+			 errdetail("Trigger \"%s\" on table \"%s\" carries "
+					   "association \"%s\", whose kind registry it is.",
+					   t->name, display_relation(t->relid), t->name),
+			 errhint("Restore the table before the trigger.")));
 	for (int i = 0; i < d->nkinds; i++)
 	{
 		CarriedKind *k = &d->kinds[i];
@@ -641,6 +679,8 @@ resolve_carried(Carried *d)
 		carried_column(t, k->target, k->key_column);
 		for (int c = 0; c < d->nscope; c++)
 			carried_column(t, k->target, d->scope_columns[c]);
+		if (d->kind_registry_name == nullptr)
+			check_kind_readable(t->relid, d->type_column, k->kind);
 		if (type_is_enum(kind_type))
 		{
 			HeapTuple label =
@@ -684,6 +724,11 @@ check_declaring_rights(const Carried *d)
 	Oid source = d->trigger->relid;
 	if (!polyref_owns_relation(source, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(source));
+	if (OidIsValid(d->kind_registry) &&
+		pg_class_aclcheck(d->kind_registry, GetUserId(), ACL_REFERENCES) !=
+			ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE,
+					   get_rel_name(d->kind_registry));
 	for (int i = 0; i < d->nkinds; i++)
 	{
 		Oid target = d->kinds[i].target;
@@ -714,6 +759,7 @@ record_carried(const Carried *d)
 	a.validated = d->validated;
 	a.created_index = (char *) d->created_index;
 	a.match_simple = d->match_simple;
+	a.kind_registry = d->kind_registry;
 	a.scope_columns = d->scope_columns;
 	a.nscope = d->nscope;
 	spi_open();
@@ -756,8 +802,22 @@ restore_declaration(CreateTrigStmt *stmt)
 					  ? get_trigger_oid(relid, stmt->trigname, true)
 					  : InvalidOid;
 	TriggerRow t;
-	if (!OidIsValid(trigger) || !read_trigger(trigger, &t) ||
-		t.function != polyref_function_oid("constraint_trigger"))
+	if (!OidIsValid(trigger) || !read_trigger(trigger, &t))
+		return;
+	if ((t.function == polyref_function_oid("constraint_trigger") ||
+		 t.function == polyref_function_oid("action_trigger") ||
+		 t.function == polyref_function_oid("truncate_trigger")) &&
+		citus_copies_trigger(relid))
+	{
+		/*
+		 * Citus copying one of polyref's triggers onto a shard or a shell
+		 * table: the declaration is the coordinator's, and the images of this
+		 * node see the shard it now enforces at their next use (citus.hpp).
+		 */
+		catalog_invalidate_everywhere();
+		return;
+	}
+	if (t.function != polyref_function_oid("constraint_trigger"))
 		return;
 	ConfigAssociation existing;
 	bool declared = config_find_association(relid, t.name, &existing, false);
@@ -792,6 +852,31 @@ restore_declaration(CreateTrigStmt *stmt)
 	}
 	check_declaring_rights(&d);
 	record_carried(&d);
+}
+
+bool
+read_carried_text(Oid trigger, CarriedText *out)
+{
+	TriggerRow *t = mcxt_object0<TriggerRow>();
+	if (!read_trigger(trigger, t) || t->nargs == 0)
+		return false;
+	Carried d = parse_carried(t);
+	out->trigger_name = t->name;
+	out->type_column = d.type_column;
+	out->id_column = d.id_column;
+	out->on_delete = d.on_delete;
+	out->on_update = d.on_update;
+	out->deferrable = t->deferrable;
+	out->initially_deferred = t->initially_deferred;
+	out->validated = d.validated;
+	out->match_simple = d.match_simple;
+	out->nkinds = d.nkinds;
+	out->kinds = mcxt_array0<CarriedKindText>(d.nkinds + 1);
+	for (int i = 0; i < d.nkinds; i++)
+		out->kinds[i] =
+			CarriedKindText{ d.kinds[i].kind, d.kinds[i].target_name,
+							 d.kinds[i].key_column };
+	return true;
 }
 
 } // namespace polyref
@@ -835,7 +920,7 @@ POLYREF_FUNCTION(polyref_carried_declarations)
 		for (int k = 0; k < Max(d.nkinds, 1); k++)
 		{
 			bool has_kind = d.nkinds > 0;
-			Datum values[16] = {
+			Datum values[17] = {
 				ObjectIdGetDatum(t.relid),
 				CStringGetTextDatum(t.name),
 				DirectFunctionCall1(namein, CStringGetDatum(d.type_column)),
@@ -855,11 +940,13 @@ POLYREF_FUNCTION(polyref_carried_declarations)
 						 : (Datum) 0,
 				nviews > 0 ? make_array(views, nviews, REGCLASSOID) : (Datum) 0,
 				CStringGetTextDatum(d.match_simple ? "simple" : "full"),
+				ObjectIdGetDatum(d.kind_registry),
 				d.nscope > 0 ? config_make_name_array(d.scope_columns, d.nscope)
 							 : (Datum) 0,
 			};
-			bool nulls[16] = {};
-			nulls[15] = d.nscope == 0;
+			bool nulls[17] = {};
+			nulls[15] = !OidIsValid(d.kind_registry);
+			nulls[16] = d.nscope == 0;
 			nulls[13] = nviews == 0;
 			nulls[9] = d.created_index == nullptr;
 			nulls[10] = nulls[11] = nulls[12] = !has_kind;

@@ -24,7 +24,7 @@
  */
 #pragma once
 
-#include "pg.hpp"
+#include "catalog.hpp"
 
 namespace polyref {
 
@@ -54,5 +54,36 @@ char **declaration_arguments(Oid source, const char *name, int *nargs);
  * what does not exist, fails the command with an error naming the trigger.
  */
 void restore_declaration(CreateTrigStmt *stmt);
+
+/*
+ * A declaration as a trigger carries it, read without looking up what it
+ * names (a Citus shard's copy names the logical tables, see citus.hpp).
+ */
+struct CarriedKindText
+{
+	const char *kind;
+	const char *target; /* schema-qualified, as carried */
+	const char *key_column;
+};
+struct CarriedText
+{
+	const char *trigger_name;
+	const char *type_column;
+	const char *id_column;
+	Action on_delete;
+	Action on_update;
+	bool deferrable;
+	bool initially_deferred;
+	bool validated;
+	bool match_simple;
+	CarriedKindText *kinds;
+	int nkinds;
+};
+
+/*
+ * Reads the declaration trigger carries; false when the trigger has gone or
+ * carries none.  A malformed one is an ERROR naming the trigger.
+ */
+bool read_carried_text(Oid trigger, CarriedText *out);
 
 } // namespace polyref

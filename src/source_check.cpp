@@ -6,6 +6,7 @@
 #include "canonical_id.hpp"
 #include "pending_checks.hpp"
 #include "probe.hpp"
+#include "registry.hpp"
 #include "report.hpp"
 
 namespace polyref {
@@ -64,9 +65,34 @@ check_row_reference(Catalog *catalog, Association *a, Relation rel,
 		}
 	}
 	Kind *kind = association_kind_of(a, kind_value);
+	if (kind == nullptr && OidIsValid(a->kind_registry))
+	{
+		/* A registry row committed since the image was built? */
+		Association *fresh = registry_refresh(a, &catalog);
+		if (fresh != nullptr)
+		{
+			check_row_reference(catalog, fresh, rel, row, when, subxact);
+			return;
+		}
+	}
 	if (kind == nullptr)
 		report_now(a, rel, row, columns, nullptr, SourceViolation::UnknownKind,
 				   when);
+	/*
+	 * The registry row stays, with its label, until this transaction ends,
+	 * as a native foreign key from the kind column would keep it.
+	 */
+	if (a->registry != nullptr && !target_has_key(a->registry, kind_value, nullptr))
+	{
+		Association *fresh = registry_refresh(a, &catalog);
+		if (fresh != nullptr && fresh != a)
+		{
+			check_row_reference(catalog, fresh, rel, row, when, subxact);
+			return;
+		}
+		report_now(a, rel, row, columns, nullptr, SourceViolation::UnknownKind,
+				   when);
+	}
 
 	TargetRef *target = kind->target;
 	Datum key = id;

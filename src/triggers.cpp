@@ -16,12 +16,14 @@ namespace polyref {
 
 static const char *const actions_trigger_name = "polyref_actions";
 static const char *const truncate_trigger_name = "polyref_truncate";
+static const char *const registry_trigger_name = "polyref_registry";
 
 enum TriggerFunction
 {
 	ConstraintFunction,
 	ActionFunction,
 	TruncateFunction,
+	RegistryFunction,
 };
 
 /*
@@ -94,13 +96,22 @@ polyref_function_oid(const char *name)
 	return LookupFuncName(qualified, 0, NULL, false);
 }
 
+/* polyref.registry_trigger(), or InvalidOid before ALTER EXTENSION UPDATE. */
+static Oid
+registry_function_oid()
+{
+	List *qualified = list_make2(makeString(pstrdup("polyref")),
+								 makeString(pstrdup("registry_trigger")));
+	return LookupFuncName(qualified, 0, NULL, true);
+}
+
 /* The triggers the configuration asks for on relid. */
 static WantedTrigger *
 wanted_triggers(Oid relid, int *count)
 {
 	int n;
 	ConfigAssociation *touching = config_associations_touching(relid, &n);
-	WantedTrigger *wanted = mcxt_array0<WantedTrigger>(n + 2);
+	WantedTrigger *wanted = mcxt_array0<WantedTrigger>(n + 3);
 	int nwanted = 0;
 	int16 action_events = 0;
 	bool is_target = false;
@@ -174,6 +185,17 @@ wanted_triggers(Oid relid, int *count)
 										   false,
 										   false,
 										   nullptr };
+	int nregistry;
+	config_associations_of_registry(relid, &nregistry);
+	if (nregistry > 0)
+		wanted[nwanted++] =
+			WantedTrigger{ registry_trigger_name,
+						   RegistryFunction,
+						   TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE |
+							   TRIGGER_TYPE_DELETE,
+						   false,
+						   false,
+						   nullptr };
 	*count = nwanted;
 	return wanted;
 }
@@ -186,8 +208,9 @@ wanted_triggers(Oid relid, int *count)
 static char
 enabled_state(const WantedTrigger *w)
 {
-	return w->function == TruncateFunction ? TRIGGER_FIRES_ALWAYS
-										   : TRIGGER_FIRES_ON_ORIGIN;
+	return w->function == TruncateFunction || w->function == RegistryFunction
+			   ? TRIGGER_FIRES_ALWAYS
+			   : TRIGGER_FIRES_ON_ORIGIN;
 }
 
 static const char *
@@ -260,6 +283,11 @@ create_trigger_sql(Oid relid, const WantedTrigger *w)
 		case TruncateFunction:
 			appendStringInfoString(&sql, "FOR EACH STATEMENT EXECUTE FUNCTION "
 										 "polyref.truncate_trigger()");
+			break;
+		case RegistryFunction:
+			appendStringInfoString(
+				&sql,
+				"FOR EACH ROW EXECUTE FUNCTION polyref.registry_trigger()");
 			break;
 	}
 	return sql.data;
@@ -363,9 +391,10 @@ reconcile_triggers(Oid relid)
 		return; /* the table itself is being dropped */
 	int nwanted;
 	WantedTrigger *wanted = wanted_triggers(relid, &nwanted);
-	Oid functions[3] = { polyref_function_oid("constraint_trigger"),
+	Oid functions[4] = { polyref_function_oid("constraint_trigger"),
 						 polyref_function_oid("action_trigger"),
-						 polyref_function_oid("truncate_trigger") };
+						 polyref_function_oid("truncate_trigger"),
+						 registry_function_oid() };
 	Oid owner = relation_owner(relid);
 	const char *table = qualified_relation(relid);
 
@@ -387,7 +416,8 @@ reconcile_triggers(Oid relid)
 		ExistingTrigger t = existing_trigger(existing, i);
 		int w = wanted_named(wanted, nwanted, t.name);
 		bool ours = t.function == functions[0] || t.function == functions[1] ||
-					t.function == functions[2];
+					t.function == functions[2] ||
+					(OidIsValid(functions[3]) && t.function == functions[3]);
 		if (!ours)
 		{
 			if (w >= 0)

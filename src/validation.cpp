@@ -251,7 +251,7 @@ find_violations_in_one_pass(Association *a, long limit, ViolationSink found,
 			if (missing[m].kind->target == a->targets[t])
 			{
 				found(tableoid, row_address(&missing[m].row),
-					  missing[m].kind->label,
+					  missing[m].kind->stored,
 					  psprintf(INT64_FORMAT, missing[m].id), nullptr,
 					  a->targets[t]->relid, context);
 				count++;
@@ -459,10 +459,13 @@ source_query(Association *a, const ViolationScope &scope)
 static void
 emit_unmatched_kinds(Violations *v, Association *a, const SourceQuery &q)
 {
+	/* Kinds as the column holds them (a registry's keys, as text). */
 	const char **labels =
 		(const char **) palloc(sizeof(char *) * (a->nkinds + 1));
+	int nlabels = 0;
 	for (int k = 0; k < a->nkinds; k++)
-		labels[k] = a->kinds[k].label;
+		if (a->kinds[k].present)
+			labels[nlabels++] = a->kinds[k].stored;
 	char *unknown_kind =
 		psprintf("x.%s IS NOT NULL AND NOT x.%s::pg_catalog.text "
 				 "OPERATOR(pg_catalog.=) ANY ($1)",
@@ -485,7 +488,7 @@ emit_unmatched_kinds(Violations *v, Association *a, const SourceQuery &q)
 					   q.select, q.source, q.type_column, q.id_column,
 					   unknown_kind, null_scope);
 	CheckCursor cursor =
-		check_cursor_open(sql, text_array(labels, a->nkinds), q.role);
+		check_cursor_open(sql, text_array(labels, nlabels), q.role);
 	for_each_row(v, cursor, true, [v](SPITupleTable *rows, uint64 i) {
 		emit_row(v, rows, i, InvalidOid);
 	});
@@ -502,9 +505,9 @@ kinds_of_target(Association *a, TargetRef *target, const char *only_kind)
 		(const char **) palloc(sizeof(char *) * (a->nkinds + 1));
 	int nlabels = 0;
 	for (int k = 0; k < a->nkinds; k++)
-		if (a->kinds[k].target == target &&
+		if (a->kinds[k].target == target && a->kinds[k].present &&
 			(only_kind == nullptr || strcmp(a->kinds[k].label, only_kind) == 0))
-			labels[nlabels++] = a->kinds[k].label;
+			labels[nlabels++] = a->kinds[k].stored;
 	return nlabels == 0 ? (Datum) 0 : text_array(labels, nlabels);
 }
 

@@ -28,6 +28,9 @@ set linetype 5 lc rgb "#fdae61"
 set linetype 6 lc rgb "#d7191c"
 set linetype 7 lc rgb "#1a9641"
 set linetype 8 lc rgb "#a6d96a"
+set linetype 9 lc rgb "#e0e0e0"
+set linetype 10 lc rgb "#08519c"
+set linetype 11 lc rgb "#006d2c"
 
 
 set multiplot layout 2,3 title sprintf("polyref vs native foreign keys: %s comments, medians (lower is better unless said)", rows) font ",14"

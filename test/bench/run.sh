@@ -21,19 +21,33 @@
 #                  ARRAY['posts','videos','photos'], kinds => ARRAY['Post',
 #                  'Video','Photo'])  (the default: DEFERRABLE INITIALLY DEFERRED)
 #   h  polyref imm g declared with initially_deferred => false
+#   i  registry    Django's TaggedItem shape: comments(content_type_id integer,
+#                  object_id bigint) with an index on (content_type_id,
+#                  object_id), and a content_types registry (id, app_label,
+#                  model, unique (app_label, model)) of 30 rows, 3 of them
+#                  bench.post, bench.video, bench.photo; no integrity
+#   j  reg FK      i + the native foreign key Django itself makes:
+#                  content_type_id REFERENCES content_types (id), deferred
+#   k  polyref reg i + polyref.declare(..., kinds => ARRAY['bench.post',
+#                  'bench.video', 'bench.photo'], kind_registry =>
+#                  'content_types')  (deferred, as g)
 # Scoped variants (issue 15: a tenant column in the key), for workload 7 only;
 # their targets have PRIMARY KEY (account_id, id), id 1..TARGETS belonging to
 # account 1 + id % ACCOUNTS, and each comment carries its target's account:
-#   i  scoped none   a + account_id int, no integrity
-#   j  scoped single comments(account_id int, post_id bigint), index on
+#   m  scoped none   a + account_id int, no integrity
+#   n  scoped single comments(account_id int, post_id bigint), index on
 #                    (account_id, post_id), no foreign key
-#   k  composite FK  j + FOREIGN KEY (account_id, post_id) REFERENCES
+#   o  composite FK  n + FOREIGN KEY (account_id, post_id) REFERENCES
 #                    posts (account_id, id) DEFERRABLE INITIALLY DEFERRED
-#   l  polyref scoped i + polyref.declare(..., scope_columns =>
+#   p  polyref scoped m + polyref.declare(..., scope_columns =>
 #                    ARRAY['account_id']) (deferred, the default)
-# The scoped check's cost is l - i for polyref, k - j for the native key.
+# The scoped check's cost is p - m for polyref, o - n for the native key.
 # The check's own cost is (c|d) - b for the native key, (g|h) - a for polyref,
-# f - a for the trigger: same table shape, the check being the only difference.
+# f - a for the trigger, k - i for polyref through a kind registry and j - i
+# for Django's native key on content_type_id: same table shape, the check
+# being the only difference.  (k - i) / (g - a) is what a registry adds to a
+# polyref check (the label map is cached; only the registry row's FOR KEY
+# SHARE lock is per row, remembered for the transaction like a target's).
 #
 # Data, made once with setseed: ROWS comments whose targets are drawn uniformly
 # at random (kind among Post/Video/Photo, id in 1..TARGETS).  The single-table
@@ -47,7 +61,9 @@
 #              deferred checks run at COMMIT, inside the measured time)
 #   2 copy     BEGIN; COPY comments FROM '<file written once>'; COMMIT;
 #   3 pgbench  single-row INSERT transactions (autocommit), 2 clients, for
-#              PGBENCH_SECONDS, prepared statements, random existing target
+#              PGBENCH_SECONDS, prepared statements, random existing target;
+#              then (pgbench_skew, variants c d g h) the same with half the
+#              rows on one per cent of the targets (popular posts)
 #   4 cascade  DELETE FROM posts WHERE id <= TARGETS/10, the comments loaded
 #              beforehand, all of them on posts in every variant (the same
 #              rows on the same posts: equal fan-out, about 10 comments per
@@ -56,7 +72,7 @@
 #   5 validate NOT VALID then VALIDATE CONSTRAINT (native, as d) vs declare(...,
 #              validate => false) then polyref.validate() (as g), ROWS rows
 #   7 scoped   workload 1 (INSERT ... SELECT of ROWS rows, COMMIT included)
-#              on the scoped variants i, j, k, l: polyref's scoped check
+#              on the scoped variants m, n, o, p: polyref's scoped check
 #              against a native composite foreign key, as a ratio
 #   6 memory   peak RssAnon (private anonymous memory, shared buffers not
 #              included) of the backend running workloads 1 and 2, sampled
@@ -73,10 +89,15 @@
 #   POLYREF_BENCH_PGBENCH_SECONDS  duration of each pgbench (default 20)
 #   POLYREF_BENCH_PORT             port of the throwaway cluster (default 54329)
 #   POLYREF_BENCH_KEEP_TMP=1       keep the scratch directory (cluster, logs)
+#   POLYREF_BENCH_INSN_ROWS        rows per callgrind load (default 20000; see
+#   POLYREF_BENCH_INSN_TARGETS     rows per target there   (default 100000)
+#                                  test/bench/instructions.sh); POLYREF_BENCH_INSN=0
+#                                  skips the instruction counts
 # Quick check: POLYREF_BENCH_ROWS=100000 POLYREF_BENCH_REPEAT=1 \
 #              POLYREF_BENCH_PGBENCH_SECONDS=5 test/bench/run.sh
 #
-# Output in test/bench/out/: results.csv (every measurement), report.md (the
+# Output in test/bench/out/: results.csv (every measurement), instructions.csv
+# and instructions.log (the callgrind counts), report.md (the
 # tables, the settings, the machine), bench.png (one bar chart per workload),
 # errors.log (only if a run failed; the run goes on and its value is missing).
 # Beside this script: summary.sql (medians, check costs and the ratios the
@@ -103,10 +124,11 @@ for n in ROWS TARGETS REPEAT PGBENCH_SECONDS DELETED ACCOUNTS; do
     fi
 done
 
-VARIANTS=(a b c d e f g h)
+VARIANTS=(a b c d e f g h i j k)
 CASCADE_VARIANTS=(a b c d e g h)   # f has no delete side
 VALIDATE_VARIANTS=(d g)            # native VALIDATE CONSTRAINT vs polyref.validate()
-SCOPED_VARIANTS=(i j k l)          # workload 7: scoped check vs composite FK
+SKEW_VARIANTS=(c d g h)            # skewed pgbench: native against polyref
+SCOPED_VARIANTS=(m n o p)          # workload 7: scoped check vs composite FK
 if ((ACCOUNTS < 2)); then
     echo "test/bench/run.sh: ACCOUNTS must be at least 2 (got $ACCOUNTS)" >&2
     exit 2
@@ -238,7 +260,16 @@ VACUUM ANALYZE bench.src_poly, bench.src_single, bench.src_arc,
                bench.src_scoped, bench.src_scoped_single;
 COPY bench.src_poly   (id, commentable_type, commentable_id, body) TO '$files/poly.copy';
 COPY bench.src_single (id, post_id, body) TO '$files/single.copy';
+CREATE TABLE bench.src_reg AS
+    SELECT id,
+           CASE commentable_type WHEN 'Post' THEN 1 WHEN 'Video' THEN 2 ELSE 3 END
+               AS content_type_id,
+           commentable_id AS object_id,
+           body
+      FROM bench.src_poly ORDER BY id;
+VACUUM ANALYZE bench.src_reg;
 COPY bench.src_arc    (id, post_id, video_id, photo_id, body) TO '$files/arc.copy';
+COPY bench.src_reg    (id, content_type_id, object_id, body) TO '$files/reg.copy';
 SQL
 
 
@@ -247,8 +278,9 @@ shape_of() {
         a | f | g | h) echo poly ;;
         b | c | d) echo single ;;
         e) echo arc ;;
-        i | l) echo scoped ;;
-        j | k) echo scoped_single ;;
+        i | j | k) echo reg ;;
+        m | p) echo scoped ;;
+        n | o) echo scoped_single ;;
     esac
 }
 columns_of() {
@@ -256,6 +288,7 @@ columns_of() {
         poly) echo "id, commentable_type, commentable_id, body" ;;
         single) echo "id, post_id, body" ;;
         arc) echo "id, post_id, video_id, photo_id, body" ;;
+        reg) echo "id, content_type_id, object_id, body" ;;
         scoped) echo "id, account_id, commentable_type, commentable_id, body" ;;
         scoped_single) echo "id, account_id, post_id, body" ;;
     esac
@@ -310,6 +343,21 @@ CREATE TABLE comments (
 CREATE INDEX ON comments (post_id);
 CREATE INDEX ON comments (video_id);
 CREATE INDEX ON comments (photo_id);
+SQL
+            ;;
+            reg) cat <<SQL
+CREATE TABLE content_types (id integer PRIMARY KEY, app_label text NOT NULL,
+                            model text NOT NULL, UNIQUE (app_label, model));
+INSERT INTO content_types VALUES (1, 'bench', 'post'), (2, 'bench', 'video'),
+                                 (3, 'bench', 'photo');
+INSERT INTO content_types SELECT g, 'other', 'model' || g FROM generate_series(4, 30) g;
+VACUUM ANALYZE content_types;
+CREATE TABLE comments (
+    id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    content_type_id integer,
+    object_id bigint,
+    body text);
+CREATE INDEX ON comments (content_type_id, object_id);
 SQL
             ;;
         esac
@@ -432,11 +480,20 @@ SQL
                    targets => ARRAY['posts', 'videos', 'photos']::regclass[],
                    kinds => ARRAY['Post', 'Video', 'Photo'],
                    initially_deferred => false$polyref_opts);" ;;
-            i | j) ;;
-            k) echo "ALTER TABLE comments ADD CONSTRAINT comments_post_fkey
+            i) ;;
+            j) echo "ALTER TABLE comments ADD CONSTRAINT comments_content_type_id_fkey
+                   FOREIGN KEY (content_type_id) REFERENCES content_types (id)
+                   DEFERRABLE INITIALLY DEFERRED;" ;;
+            k) echo "SELECT polyref.declare('comments', 'content_object',
+                   targets => ARRAY['posts', 'videos', 'photos']::regclass[],
+                   kinds => ARRAY['bench.post', 'bench.video', 'bench.photo'],
+                   type_column => 'content_type_id', id_column => 'object_id',
+                   kind_registry => 'content_types');" ;;
+            m | n) ;;
+            o) echo "ALTER TABLE comments ADD CONSTRAINT comments_post_fkey
                    FOREIGN KEY (account_id, post_id) REFERENCES posts (account_id, id)$fk_opts
                    DEFERRABLE INITIALLY DEFERRED$not_valid;" ;;
-            l) echo "SELECT polyref.declare('comments', 'commentable',
+            p) echo "SELECT polyref.declare('comments', 'commentable',
                    targets => ARRAY['posts', 'videos', 'photos']::regclass[],
                    kinds => ARRAY['Post', 'Video', 'Photo'],
                    scope_columns => ARRAY['account_id']$polyref_opts);" ;;
@@ -567,7 +624,7 @@ rotated() {
 }
 
 # --- smoke test: every variant with integrity refuses a dangling reference --------
-log "smoke test: a dangling reference must be refused by c..h, k, l and accepted by a, b, i, j"
+log "smoke test: a dangling reference must be refused by c..h, j, k, o, p and accepted by a, b, i, m, n"
 for v in "${VARIANTS[@]}" "${SCOPED_VARIANTS[@]}"; do
     setup_schema "$v"
     add_integrity "$v"
@@ -575,6 +632,8 @@ for v in "${VARIANTS[@]}" "${SCOPED_VARIANTS[@]}"; do
         poly) row="(commentable_type, commentable_id) VALUES ('Post', $((TARGETS + 1)))" ;;
         single) row="(post_id) VALUES ($((TARGETS + 1)))" ;;
         arc) row="(post_id) VALUES ($((TARGETS + 1)))" ;;
+        # no content type 99: j refuses it natively, k as no declared kind
+        reg) row="(content_type_id, object_id) VALUES (99, $((TARGETS + 1)))" ;;
         # post 1 of the wrong account: present, but not in this scope
         scoped) row="(account_id, commentable_type, commentable_id) VALUES ($((1 + (2 % ACCOUNTS))), 'Post', 1)" ;;
         scoped_single) row="(account_id, post_id) VALUES ($((1 + (2 % ACCOUNTS))), 1)" ;;
@@ -587,7 +646,7 @@ COMMIT;
 SQL
     ) || true
     case $v in
-        a | b | i | j) want=00000 ;;
+        a | b | i | m | n) want=00000 ;;
         *) want=23503 ;;
     esac
     if [[ $state != "$want" ]]; then
@@ -597,15 +656,48 @@ SQL
 done
 
 # --- the measurements -------------------------------------------------------------
-pgbench_script() {   # pgbench_script V: the single-row INSERT for V's shape
+# pgbench_script V [skewed]: the single-row INSERT for V's shape; skewed: one
+# per cent of the targets draw half the rows (popular posts), so concurrent
+# transactions lock the same rows FOR KEY SHARE.
+pgbench_script() {
     local s=v_$1
     echo "\\set k random(1, 3)"
-    echo "\\set t random(1, $TARGETS)"
+    if [[ ${2:-} == skewed ]]; then
+        echo "\\set t CASE WHEN random(1, 2) = 1 THEN random(1, $(((TARGETS + 99) / 100))) ELSE random(1, $TARGETS) END"
+    else
+        echo "\\set t random(1, $TARGETS)"
+    fi
     case $(shape_of "$1") in
         poly) echo "INSERT INTO $s.comments (commentable_type, commentable_id, body) VALUES ((ARRAY['Post', 'Video', 'Photo'])[:k::int], :t::bigint, 'pgbench');" ;;
         single) echo "INSERT INTO $s.comments (post_id, body) VALUES (:t::bigint, 'pgbench');" ;;
         arc) echo "INSERT INTO $s.comments (post_id, video_id, photo_id, body) VALUES (CASE WHEN :k::int = 1 THEN :t::bigint END, CASE WHEN :k::int = 2 THEN :t::bigint END, CASE WHEN :k::int = 3 THEN :t::bigint END, 'pgbench');" ;;
+        reg) echo "INSERT INTO $s.comments (content_type_id, object_id, body) VALUES (:k::int, :t::bigint, 'pgbench');" ;;
     esac
+}
+
+# run_pgbench WORKLOAD V R [skewed]: 2 clients of single-row INSERTs into V.
+run_pgbench() {
+    local workload=$1 v=$2 r=$3
+    setup_schema "$v"
+    add_integrity "$v"
+    pgbench_script "$v" "${4:-}" >"$client/pgbench.sql"
+    sql_value "CHECKPOINT" >/dev/null
+    if "$PG_BINDIR/pgbench" -n -M prepared -c 2 -j 2 -T "$PGBENCH_SECONDS" \
+            --random-seed=4242 -f "$client/pgbench.sql" bench \
+            >"$client/pgbench.out" 2>"$client/pgbench.err"; then
+        tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' "$client/pgbench.out")
+        failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$client/pgbench.out")
+        if [[ -z $tps || ${failed:-0} != 0 ]]; then
+            cat "$client/pgbench.out" >>"$client/pgbench.err"
+            fail "$workload" "$v" "$r" "$client/pgbench.err"
+        else
+            record "$workload" "$v" "$r" tps "$tps" tps
+            log "repeat $r $workload $v: $tps TPS"
+        fi
+    else
+        cat "$client/pgbench.out" >>"$client/pgbench.err"
+        fail "$workload" "$v" "$r" "$client/pgbench.err"
+    fi
 }
 
 for ((r = 1; r <= REPEAT; r++)); do
@@ -636,28 +728,13 @@ COMMIT;" memory; then
         fi
     done
 
-    # 3. pgbench: single-row INSERT transactions, 2 clients.
+    # 3. pgbench: single-row INSERT transactions, 2 clients; then the same
+    #    with skewed targets, native against polyref only.
     for v in $(rotated "$r" "${VARIANTS[@]}"); do
-        setup_schema "$v"
-        add_integrity "$v"
-        pgbench_script "$v" >"$client/pgbench.sql"
-        sql_value "CHECKPOINT" >/dev/null
-        if "$PG_BINDIR/pgbench" -n -M prepared -c 2 -j 2 -T "$PGBENCH_SECONDS" \
-                --random-seed=4242 -f "$client/pgbench.sql" bench \
-                >"$client/pgbench.out" 2>"$client/pgbench.err"; then
-            tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' "$client/pgbench.out")
-            failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$client/pgbench.out")
-            if [[ -z $tps || ${failed:-0} != 0 ]]; then
-                cat "$client/pgbench.out" >>"$client/pgbench.err"
-                fail pgbench "$v" "$r" "$client/pgbench.err"
-            else
-                record pgbench "$v" "$r" tps "$tps" tps
-                log "repeat $r pgbench $v: $tps TPS"
-            fi
-        else
-            cat "$client/pgbench.out" >>"$client/pgbench.err"
-            fail pgbench "$v" "$r" "$client/pgbench.err"
-        fi
+        run_pgbench pgbench "$v" "$r"
+    done
+    for v in $(rotated "$r" "${SKEW_VARIANTS[@]}"); do
+        run_pgbench pgbench_skew "$v" "$r" skewed
     done
 
     # 4. DELETE of TARGETS/10 posts, cascading to their comments.
@@ -714,6 +791,28 @@ COMMIT;" memory; then
         fi
     done
 done
+
+# --- instructions per row (callgrind) ------------------------------------------------
+# Deterministic where the times above wobble: test/bench/instructions.sh, on a
+# cluster of its own, after every timed run (callgrind would slow them down).
+INSN_ROWS=${POLYREF_BENCH_INSN_ROWS:-20000}
+INSN_TARGETS=${POLYREF_BENCH_INSN_TARGETS:-100000}
+insn_done=
+if [[ ${POLYREF_BENCH_INSN:-1} != 0 ]]; then
+    if ! command -v valgrind >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
+        log "installing valgrind for the instruction counts"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends valgrind >/dev/null ||
+            echo "test/bench/run.sh: could not install valgrind" >&2
+    fi
+    log "counting instructions per row with callgrind ($INSN_ROWS and $((2 * INSN_ROWS)) rows, 3 x $INSN_TARGETS targets)"
+    if POLYREF_INSN_ROWS=$INSN_ROWS POLYREF_INSN_TARGETS=$INSN_TARGETS \
+        POLYREF_INSN_REPORT=$out/instructions.md "$here/instructions.sh" \
+        >"$out/instructions.csv" 2>"$out/instructions.log"; then
+        insn_done=1
+    else
+        echo "test/bench/run.sh: the instruction counts failed (see $out/instructions.log)" >&2
+    fi
+fi
 
 # --- the report ---------------------------------------------------------------------
 log "summarising"
@@ -781,6 +880,11 @@ render cost
 echo "== Ratios the issue asks for =="
 { echo "## Ratios against the targets"; echo; } >>"$out/report.md"
 render ratios
+if [[ -n $insn_done ]]; then
+    { echo "## Instructions per check (callgrind)"; echo; cat "$out/instructions.md"; echo; } >>"$out/report.md"
+    echo "== Instructions per check (callgrind) =="
+    cat "$out/instructions.md"
+fi
 {
     echo "## Spread over the repeats"
     echo

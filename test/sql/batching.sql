@@ -188,4 +188,41 @@ INSERT INTO comments (commentable_type, commentable_id) VALUES ('Post', 5151) RE
 SELECT commentable_type, commentable_id FROM comments WHERE id > :before_repoint;
 DROP TRIGGER zz_repoint ON comments;
 
+-- A fresh backend: its first statement on a declared table loads polyref,
+-- after the statement began, so no hook of polyref's saw it begin.  Its
+-- checks still run before it ends: at ExecutorEnd for a query (batched, the
+-- first bad row in firing order named: 9999 fired before 4242), row by row
+-- for a COPY; deferred ones at COMMIT.
+\c
+SET search_path = batching, public;
+BEGIN;
+INSERT INTO comments (commentable_type, commentable_id)
+SELECT 'Post', CASE g WHEN 300 THEN 9999 WHEN 500 THEN 4242 ELSE g END FROM generate_series(1, 900) g;
+SELECT 'the INSERT was refused' AS never_here;
+ROLLBACK;
+\c
+SET search_path = batching, public;
+BEGIN;
+COPY comments (commentable_type, commentable_id) FROM stdin;
+Post	1
+Post	4343
+\.
+SELECT 'the COPY was refused' AS never_here;
+ROLLBACK;
+\c
+SET search_path = batching, public;
+BEGIN;
+INSERT INTO notes (notable_type, notable_id) SELECT 'Post', g FROM generate_series(1, 900) g;
+INSERT INTO notes (notable_type, notable_id) VALUES ('Video', 4444);
+SELECT count(*) AS notes_pending_check FROM notes WHERE notable_id = 4444;
+COMMIT;
+-- The statements after the loading one batch as in any transaction.
+\c
+SET search_path = batching, public;
+BEGIN;
+INSERT INTO comments (commentable_type, commentable_id) VALUES ('Post', 1);
+INSERT INTO comments (commentable_type, commentable_id)
+SELECT 'Video', CASE g WHEN 700 THEN 7777 ELSE g END FROM generate_series(1, 900) g;
+ROLLBACK;
+
 DROP SCHEMA batching CASCADE;

@@ -366,7 +366,11 @@ ALTER TABLE comments ALTER COLUMN commentable_id TYPE uuid USING NULL;
 -- the same for a key type the id cannot be compared with
 ALTER TABLE posts ALTER COLUMN id TYPE text;
 \echo :LAST_ERROR_SQLSTATE
--- and for a kind column that is not text, varchar, citext or an enum
+-- and for a kind column of a type no kind column may have
+ALTER TABLE comments ALTER COLUMN commentable_type TYPE numeric USING 0;
+\echo :LAST_ERROR_SQLSTATE
+-- or of a type that cannot read the declared kinds (integer kinds are
+-- numbers; 'Post' is none)
 ALTER TABLE comments ALTER COLUMN commentable_type TYPE integer USING 0;
 \echo :LAST_ERROR_SQLSTATE
 SELECT attrelid::regclass, attname, format_type(atttypid, atttypmod) FROM pg_attribute

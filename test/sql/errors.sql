@@ -60,7 +60,7 @@ CREATE TABLE comments (id int PRIMARY KEY, commentable_type text, commentable_id
                        other_type text);
 CREATE TABLE uuid_refs (id int PRIMARY KEY, ref_type text, ref_id uuid);
 CREATE TABLE text_refs (id int PRIMARY KEY, ref_type text, ref_id text);
-CREATE TABLE int_kinds (id int PRIMARY KEY, ref_type integer, ref_id bigint);
+CREATE TABLE int_kinds (id int PRIMARY KEY, ref_type numeric, ref_id bigint);
 INSERT INTO comments VALUES (1, 'posts', 1);
 SELECT polyref.declare('comments', 'commentable', ARRAY['posts']::regclass[]);
 SELECT rebaseline();

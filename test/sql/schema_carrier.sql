@@ -25,7 +25,7 @@ SELECT a.source, a.association, a.type_column, a.id_column, a.on_delete, a.on_up
        k.kind, k.target, k.key_column,
        (SELECT array_agg(j.join_view ORDER BY j.join_view::oid) FROM polyref.config_join_view j
          WHERE j.source = a.source AND j.association = a.association) AS join_views,
-       a.match_type, a.scope_columns
+       a.match_type, a.kind_registry, a.scope_columns
   FROM polyref.config_association a
   LEFT JOIN polyref.config_kind k ON k.source = a.source AND k.association = a.association
  WHERE a.source IN (SELECT oid FROM carrier_tables);
@@ -239,6 +239,44 @@ CREATE CONSTRAINT TRIGGER item AFTER INSERT OR UPDATE ON carrier.loans
         'kind=Article', 'target="carrier Targets".articles', 'key_column=id');
 RESET ROLE;
 SELECT count(*) FROM polyref.associations WHERE source = 'loans'::regclass;
+
+-- =========================================================================
+-- Kind registries: the registry rides by its qualified name, after
+-- match_type, and follows a rename; a restore records it.
+-- =========================================================================
+CREATE TABLE django_content_type (id int PRIMARY KEY, app_label text NOT NULL,
+                                  model text NOT NULL, UNIQUE (app_label, model));
+CREATE TABLE shop_video (id bigint PRIMARY KEY);
+CREATE TABLE tagged (id bigint PRIMARY KEY, content_type_id int, object_id bigint);
+SELECT polyref.declare('tagged', 'content_object', ARRAY['shop_video']::regclass[],
+                       ARRAY['shop.video'], 'content_type_id', 'object_id',
+                       kind_registry => 'django_content_type');
+SELECT * FROM carried('tagged', 'content_object');
+SELECT association, kind, kind_registry FROM carried_rows WHERE source = 'tagged'::regclass;
+SELECT * FROM drift;
+ALTER TABLE django_content_type RENAME TO content_types;
+SELECT a FROM carried('tagged', 'content_object') a WHERE a LIKE 'kind_registry=%';
+SELECT * FROM drift;
+ALTER TABLE content_types SET SCHEMA "carrier Targets";
+SELECT a FROM carried('tagged', 'content_object') a WHERE a LIKE 'kind_registry=%';
+SELECT * FROM drift;
+-- A restored trigger records its registry; one that names none that exists
+-- is refused.
+CREATE TABLE tagged2 (id bigint PRIMARY KEY, content_type_id int, object_id bigint);
+CREATE CONSTRAINT TRIGGER content_object AFTER INSERT OR UPDATE ON tagged2
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+    EXECUTE FUNCTION polyref.constraint_trigger('polyref=1', 'type_column=content_type_id',
+        'id_column=object_id', 'on_delete=no action', 'on_update=no action', 'validated=true',
+        'kind_registry=carrier.no_such_registry',
+        'kind=shop.video', 'target=carrier.shop_video', 'key_column=id');
+CREATE CONSTRAINT TRIGGER content_object AFTER INSERT OR UPDATE ON tagged2
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+    EXECUTE FUNCTION polyref.constraint_trigger('polyref=1', 'type_column=content_type_id',
+        'id_column=object_id', 'on_delete=no action', 'on_update=no action', 'validated=true',
+        'kind_registry="carrier Targets".content_types',
+        'kind=shop.video', 'target=carrier.shop_video', 'key_column=id');
+SELECT source, kinds, kind_registry FROM polyref.associations WHERE source = 'tagged2'::regclass;
+SELECT * FROM drift;
 
 \set VERBOSITY terse
 DROP SCHEMA carrier, "carrier Targets" CASCADE;

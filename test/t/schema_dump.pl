@@ -18,6 +18,12 @@
 #   5. Rails: structure.sql loaded twice into a purged test database (what
 #      db:test:prepare does).  Laravel: migrate:fresh (drop every table with
 #      CASCADE, load the schema dump, run a newer migration).
+#   6. Django's GenericForeignKey declared with kind_registry (issue 13): a
+#      schema-only dump carries kind_registry=<schema.table> and the
+#      registry's trigger; the loaded database (no content types yet, as a
+#      test database Django builds) records the registry and enforces the
+#      kinds once the content types are inserted, relabels included; a full
+#      dump restores the same, enforced.
 use strict;
 use warnings;
 
@@ -369,7 +375,90 @@ SQL
 	  or diag($e);
 }
 
-# --- 6. a scoped association (scope_columns) ----------------------------------
+# --- 6. Django's GenericForeignKey: a kind registry ---------------------------
+
+$node->safe_psql('postgres', 'CREATE DATABASE django TEMPLATE template0');
+$node->safe_psql('django', <<'SQL');
+CREATE EXTENSION polyref;
+CREATE TABLE django_content_type (id serial PRIMARY KEY, app_label varchar(100) NOT NULL,
+                                  model varchar(100) NOT NULL, UNIQUE (app_label, model));
+CREATE TABLE shop_article (id bigserial PRIMARY KEY, title text NOT NULL);
+CREATE TABLE shop_taggeditem (id bigserial PRIMARY KEY, tag varchar(50) NOT NULL,
+                              content_type_id integer NOT NULL
+                                  REFERENCES django_content_type (id) DEFERRABLE INITIALLY DEFERRED,
+                              object_id integer NOT NULL CHECK (object_id >= 0));
+SELECT polyref.declare('shop_taggeditem', 'content_object', ARRAY['shop_article']::regclass[],
+                       ARRAY['shop.article'], 'content_type_id', 'object_id',
+                       on_delete => 'cascade', kind_registry => 'django_content_type');
+INSERT INTO django_content_type (app_label, model) VALUES ('auth', 'user'), ('shop', 'article');
+INSERT INTO shop_article (title) VALUES ('a');
+INSERT INTO shop_taggeditem (tag, content_type_id, object_id) VALUES ('t', 2, 1);
+SQL
+my $django_src = $node->connstr('django');
+my ($drc, undef, $derr) = run_cmd('pg_dump', '-d', $django_src, '--schema-only',
+	'-f', "$tmp/django_schema.sql");
+is($drc, 0, 'Django: pg_dump -s exits 0') or diag($derr);
+($drc, undef, $derr) = run_cmd('pg_dump', '-d', $django_src, '-Fc',
+	'-f', "$tmp/django.dump");
+is($drc, 0, 'Django: pg_dump -Fc exits 0') or diag($derr);
+my $django_sql = slurp_file("$tmp/django_schema.sql");
+like($django_sql,
+	qr/polyref\.constraint_trigger\('polyref=1', 'type_column=content_type_id', 'id_column=object_id', 'on_delete=cascade', 'on_update=no action', 'validated=true', 'created_index=[^']+', 'kind_registry=public\.django_content_type', 'kind=shop\.article', 'target=public\.shop_article', 'key_column=id'\)/,
+	'Django: the schema-only dump carries kind_registry');
+like($django_sql,
+	qr/^CREATE TRIGGER polyref_registry AFTER INSERT OR DELETE OR UPDATE ON public\.django_content_type FOR EACH ROW EXECUTE FUNCTION polyref\.registry_trigger\(\);$/m,
+	'Django: and the registry trigger');
+
+my $django_want = 'shop_taggeditem|content_object|{shop.article}|django_content_type|t';
+my $django_catalog = q{SELECT source, association, kinds, kind_registry, validated FROM polyref.associations};
+
+# The test database Django builds: the schema, then post_migrate's content
+# types (other ids than in the source database).
+fresh_db('django_test');
+my ($lrc, undef, $lerr) = load_strict('django_test', "$tmp/django_schema.sql");
+is($lrc, 0, 'Django: the schema-only dump loads') or diag($lerr);
+unlike($lerr, qr/\b(ERROR|WARNING)\b/, 'Django: without an error or warning');
+is(sql_ok($node, 'django_test', $django_catalog), $django_want,
+	'Django: the loaded database records the kind registry');
+my (undef, $o, $e) = run_sql($node, 'django_test', <<'SQL');
+INSERT INTO shop_article (title) VALUES ('a');
+BEGIN;
+INSERT INTO django_content_type (id, app_label, model) VALUES (10, 'shop', 'article');
+INSERT INTO shop_taggeditem (tag, content_type_id, object_id) VALUES ('ok', 10, 1);
+COMMIT;
+\echo valid :ERROR
+BEGIN;
+INSERT INTO django_content_type (id, app_label, model) VALUES (11, 'auth', 'user');
+INSERT INTO shop_taggeditem (tag, content_type_id, object_id) VALUES ('user', 11, 1);
+COMMIT;
+\echo undeclared :ERROR :LAST_ERROR_SQLSTATE
+UPDATE django_content_type SET model = 'post' WHERE id = 10;
+SELECT kinds FROM polyref.associations;
+DELETE FROM django_content_type WHERE id = 10;
+\echo carried :ERROR :LAST_ERROR_SQLSTATE
+SQL
+is($o, "valid false\nundeclared true 23503\n{shop.post}\ncarried true 23503",
+	'Django: enforced through the registry in the loaded database') or diag($e);
+
+# A full dump restored with pg_restore: the same, with the rows.
+fresh_db('django_full');
+my ($rrc, undef, $rerr) = run_cmd('pg_restore', '-d', $node->connstr('django_full'),
+	"$tmp/django.dump");
+is($rrc, 0, 'Django: pg_restore of the full dump exits 0') or diag($rerr);
+is(sql_ok($node, 'django_full', $django_catalog), $django_want,
+	'Django: the restored database records the kind registry');
+(undef, $o, $e) = run_sql($node, 'django_full', <<'SQL');
+BEGIN;
+INSERT INTO shop_taggeditem (tag, content_type_id, object_id) VALUES ('user', 1, 1);
+COMMIT;
+\echo undeclared :ERROR :LAST_ERROR_SQLSTATE
+DELETE FROM shop_article;
+SELECT count(*) FROM shop_taggeditem;
+SQL
+is($o, "undeclared true 23503\n0", 'Django: the restored database enforces and cascades')
+  or diag($e);
+
+# --- 7. a scoped association (scope_columns) ----------------------------------
 
 $node->safe_psql('postgres', 'CREATE DATABASE scoped_src TEMPLATE template0');
 $node->safe_psql('scoped_src', scoped_schema_sql());
